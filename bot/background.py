@@ -1,0 +1,46 @@
+"""Work that runs after Slack has been answered, tracked so that shutdown can finish it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class Background:
+    """Holds strong references to running tasks (asyncio keeps only weak ones) and drains them."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def spawn(self, work: Coroutine[Any, Any, None], ref: str) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(self._guard(work, ref))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @staticmethod
+    async def _guard(work: Coroutine[Any, Any, None], ref: str) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("background work failed ref=%s", ref)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for work in flight, then cancel what is left."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            logger.warning("shutdown cancelled %d unfinished task(s)", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)

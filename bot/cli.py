@@ -1,0 +1,97 @@
+"""The ``hamsa-bot`` command: serve, demo, preview and check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bot import __version__
+from bot.observability import configure_logging
+from bot.settings import Settings
+
+
+def _settings() -> Settings | None:
+    try:
+        return Settings()
+    except ValidationError as error:
+        names = ", ".join(str(e["loc"][0]).upper() for e in error.errors() if e.get("loc"))
+        print(f"hamsa-bot: invalid setting(s): {names}. See the settings table in README.md.", file=sys.stderr)
+        return None
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token, settings.hamsa_api_key)
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
+    missing = settings.missing_for_serve()
+    if missing:
+        print(
+            f"hamsa-bot: missing required setting(s): {', '.join(missing)}. "
+            "Set them in the environment or in a .env file (see README.md).",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.server import serve
+
+    configure_logging(settings.log_level, _secrets(settings))
+    asyncio.run(serve(settings))
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(verbose=args.verbose))
+
+
+def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.preview import preview
+
+    configure_logging("WARNING", _secrets(settings))
+    output, code = asyncio.run(preview(settings, args.reference, sample=args.sample, logs=args.logs))
+    if args.json:
+        print(json.dumps({"blocks": output.blocks}, indent=2, ensure_ascii=False))
+    else:
+        print(output.text)
+    return code
+
+
+def cmd_check(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.check import run_check
+
+    configure_logging("WARNING", _secrets(settings))
+    return asyncio.run(run_check(settings))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hamsa-bot", description="Hamsa for Slack: preview Hamsa calls in Slack.")
+    parser.add_argument("--version", action="version", version=f"hamsa-bot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the Slack app (HTTP on $HOST:$PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    demo = sub.add_parser("demo", help="offline end-to-end demo against built-in stand-ins for Slack and Hamsa")
+    demo.add_argument("--verbose", action="store_true", help="also show the app's log lines")
+    preview = sub.add_parser("preview", help="print the summary of one conversation")
+    preview.add_argument("reference", help="conversation ID or link")
+    preview.add_argument("--json", action="store_true", help="print Block Kit JSON instead of text")
+    preview.add_argument("--sample", action="store_true", help="use the built-in sample conversations, not Hamsa")
+    preview.add_argument("--logs", action="store_true", help="print the first logs page instead of the summary")
+    sub.add_parser("check", help="check the settings: Slack token, signing secret, Hamsa key")
+    return parser
+
+
+COMMANDS = {"serve": cmd_serve, "demo": cmd_demo, "preview": cmd_preview, "check": cmd_check}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = _settings()
+    if settings is None:
+        return 2
+    return COMMANDS[args.command](settings, args)

@@ -1,0 +1,139 @@
+"""Delivering messages to Slack: Web API calls and response_url replies, with retries and fallbacks.
+
+slack_sdk retries only connection errors by default, and ``respond()`` uses a webhook client that
+inherits nothing, so both get the same retry policy here: 429 honouring Retry-After (capped), 5xx
+with jittered backoff, connection errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+logger = logging.getLogger(__name__)
+
+# Where the bot cannot post, a reply through the interaction's response_url still works.
+NOT_POSTABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "no_permission"})
+
+
+class SlackRetryHandler(AsyncRetryHandler):
+    """Retries 429 (waiting Retry-After, at most ``max_wait`` seconds) and 5xx (jittered backoff)."""
+
+    def __init__(self, max_retry_count: int = 3, max_wait: float = 10.0) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and (response.status_code == 429 or response.status_code >= 500)
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        wait = random.uniform(0, min(self.max_wait, 0.25 * 2**state.current_attempt))
+        if response is not None and response.status_code == 429:
+            wait = min(self.max_wait, _retry_after(response) + random.uniform(0, 0.2))
+        logger.info("slack retry status=%s in=%.2fs", response.status_code if response else "-", wait)
+        await asyncio.sleep(wait)
+        state.increment_current_attempt()
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for name, value in response.headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(raw))
+            except ValueError:
+                break
+    return 1.0
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    return [AsyncConnectionErrorRetryHandler(max_retry_count=2), SlackRetryHandler()]
+
+
+def web_client(token: str, base_url: str) -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=base_url, timeout=10, retry_handlers=retry_handlers())
+
+
+class Delivery:
+    """Posts, unfurls and response_url replies; failures are logged with the request's reference."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._session: aiohttp.ClientSession | None = None
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def respond(self, response_url: str, ref: str, **message: Any) -> bool:
+        """Reply through a response_url (valid 30 minutes, 5 uses); False when Slack refused it."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        webhook = AsyncWebhookClient(response_url, session=self._session, retry_handlers=retry_handlers())
+        try:
+            response = await webhook.send_dict(message)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("slack respond failed ref=%s error=%s", ref, type(error).__name__)
+            return False
+        if response.status_code != 200:
+            # An expired or used-up response_url; nothing more can be said through it.
+            status, body = response.status_code, response.body
+            logger.warning("slack respond refused ref=%s status=%s body=%.60s", ref, status, body)
+            return False
+        return True
+
+    async def post(self, ref: str, *, channel: str, thread_ts: str | None = None, **message: Any) -> str | None:
+        """chat.postMessage; the new message's ts, or None (logged) when Slack refused it."""
+        params = {"channel": channel, "thread_ts": thread_ts, "unfurl_links": False, "unfurl_media": False}
+        result = await self._call(ref, "chat.postMessage", **params, **message)
+        return result.get("ts") if result else None
+
+    async def unfurl(self, ref: str, *, unfurls: dict[str, Any], event: dict[str, Any]) -> bool:
+        """chat.unfurl; composer events are answered by unfurl_id + source, others by channel + ts."""
+        if event.get("source") == "composer" or event.get("channel") == "COMPOSER":
+            target = {"unfurl_id": event.get("unfurl_id"), "source": event.get("source") or "composer"}
+        else:
+            target = {"channel": event.get("channel"), "ts": event.get("message_ts")}
+        return await self._call(ref, "chat.unfurl", unfurls=unfurls, **target) is not None
+
+    async def _call(self, ref: str, method: str, **params: Any) -> dict[str, Any] | None:
+        """One Web API call (retried by the client's handlers); None, logged, when it finally fails."""
+        try:
+            body = {name: value for name, value in params.items() if value is not None}
+            response = await self.client.api_call(method, json=body)
+        except SlackApiError as error:
+            code = error.response.get("error", "unknown") if error.response is not None else "unknown"
+            level = logging.INFO if code in NOT_POSTABLE else logging.WARNING
+            logger.log(level, "slack %s failed ref=%s error=%s", method, ref, code)
+            return None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("slack %s failed ref=%s error=%s", method, ref, type(error).__name__)
+            return None
+        return response.data if isinstance(response.data, dict) else {}

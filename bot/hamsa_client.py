@@ -1,0 +1,229 @@
+"""The one Hamsa API client: validated IDs, typed errors, bounded retries, a cache and single flight."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from bot import __version__
+from bot.cache import ConversationCache
+from bot.errors import (
+    ConversationNotFound,
+    HamsaBadResponse,
+    HamsaError,
+    HamsaRateLimited,
+    HamsaUnauthorized,
+    HamsaUnavailable,
+)
+from bot.models import Conversation
+from bot.refs import normalize_conversation_id
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = f"hamsa-for-slack/{__version__}"
+CONVERSATION_PATH = "/v1/voice-agents/conversation/{id}"
+_BACKOFF_BASE = 0.25
+_BACKOFF_CAP = 2.0
+
+
+class HamsaClient:
+    """Fetches conversations. One instance per process: it owns a pooled HTTP client and the cache."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = "https://api.tryhamsa.com",
+        connect_timeout: float = 3.0,
+        read_timeout: float = 5.0,
+        lookup_budget: float = 8.0,
+        max_attempts: int = 3,
+        retry_after_cap: float = 5.0,
+        max_response_bytes: int = 8 * 1024 * 1024,
+        cache: ConversationCache | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._lookup_budget = lookup_budget
+        self._max_attempts = max_attempts
+        self._retry_after_cap = retry_after_cap
+        self._max_response_bytes = max_response_bytes
+        self._read_timeout = read_timeout
+        self._cache = cache if cache is not None else ConversationCache()
+        self._in_flight: dict[str, asyncio.Future[Conversation]] = {}
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HamsaClient:
+        key = settings.hamsa_api_key.get_secret_value() if settings.hamsa_api_key else ""
+        return cls(
+            api_key=key,
+            base_url=settings.hamsa_api_url,
+            connect_timeout=settings.hamsa_connect_timeout,
+            read_timeout=settings.hamsa_read_timeout,
+            lookup_budget=settings.hamsa_lookup_budget,
+            max_attempts=settings.hamsa_max_attempts,
+            retry_after_cap=settings.hamsa_retry_after_cap,
+            max_response_bytes=settings.hamsa_max_response_bytes,
+            cache=ConversationCache(
+                max_entries=settings.cache_size,
+                max_bytes=settings.cache_max_bytes,
+                ttl_finished=settings.cache_ttl_finished,
+                ttl_active=settings.cache_ttl_active,
+                ttl_not_found=settings.cache_ttl_not_found,
+            ),
+        )
+
+    def __repr__(self) -> str:  # never show the key
+        return f"HamsaClient(base_url={str(self._http.base_url)!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> HamsaClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def get_conversation(self, conversation_id: str) -> Conversation:
+        """The conversation, from the cache or Hamsa; concurrent lookups of one ID share one request.
+
+        Raises a :class:`~bot.errors.HamsaError` subclass, always within the lookup budget.
+        """
+        conversation_id = normalize_conversation_id(conversation_id)
+        cached = self._cache.lookup(conversation_id)
+        if cached is not None:
+            if cached.conversation is None:
+                raise ConversationNotFound("no such conversation (cached)")
+            return cached.conversation
+        flight = self._in_flight.get(conversation_id)
+        if flight is None:
+            flight = asyncio.ensure_future(self._fetch_and_cache(conversation_id))
+            self._in_flight[conversation_id] = flight
+            flight.add_done_callback(lambda done: self._land(conversation_id, done))
+        # shield: one impatient caller going away must not cancel the lookup the others wait for.
+        return await asyncio.shield(flight)
+
+    def _land(self, conversation_id: str, flight: asyncio.Future[Conversation]) -> None:
+        self._in_flight.pop(conversation_id, None)
+        if not flight.cancelled():
+            flight.exception()  # retrieved here so an unawaited failure is not reported as lost
+
+    async def _fetch_and_cache(self, conversation_id: str) -> Conversation:
+        try:
+            conversation, size = await self._fetch(conversation_id)
+        except ConversationNotFound:
+            self._cache.store_not_found(conversation_id)
+            raise
+        self._cache.store(conversation_id, conversation, size)
+        return conversation
+
+    async def _fetch(self, conversation_id: str) -> tuple[Conversation, int]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._lookup_budget
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline - loop.time()
+            try:
+                async with asyncio.timeout(remaining):
+                    return await self._request(conversation_id, remaining)
+            except TimeoutError:
+                raise HamsaUnavailable(
+                    f"Hamsa did not answer within the {self._lookup_budget:g}s lookup budget"
+                ) from None
+            except (HamsaUnavailable, HamsaRateLimited) as error:
+                delay = self._retry_delay(error, attempt)
+                if attempt >= self._max_attempts or loop.time() + delay >= deadline:
+                    raise
+                logger.info("hamsa retry attempt=%d in=%.2fs reason=%s", attempt + 1, delay, error)
+                await asyncio.sleep(delay)
+
+    def _retry_delay(self, error: HamsaError, attempt: int) -> float:
+        if isinstance(error, HamsaRateLimited) and error.retry_after is not None:
+            return min(error.retry_after, self._retry_after_cap) + random.uniform(0, 0.1)
+        # Full jitter keeps many bots that failed together from retrying together.
+        return random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1)))
+
+    async def _request(self, conversation_id: str, remaining: float) -> tuple[Conversation, int]:
+        path = CONVERSATION_PATH.format(id=conversation_id)
+        headers = {"Authorization": f"Token {self._api_key}"}
+        timeout = httpx.Timeout(min(self._read_timeout, remaining), connect=self._http.timeout.connect)
+        try:
+            async with self._http.stream("GET", path, headers=headers, timeout=timeout) as response:
+                self._raise_for_status(response)
+                body = await self._read_bounded(response)
+        except httpx.TimeoutException as error:
+            raise HamsaUnavailable(f"Hamsa timed out ({type(error).__name__})") from None
+        except httpx.HTTPError as error:
+            raise HamsaUnavailable(f"could not reach Hamsa ({type(error).__name__})") from None
+        return _parse_conversation(body, conversation_id), len(body)
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if status == 200:
+            return
+        if status == 404:
+            raise ConversationNotFound("Hamsa has no such conversation for this API key")
+        if status in (401, 403):
+            raise HamsaUnauthorized(f"Hamsa refused the API key (HTTP {status})")
+        if status == 429:
+            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            raise HamsaRateLimited("Hamsa is rate limiting requests (HTTP 429)", retry_after)
+        if status >= 500:
+            raise HamsaUnavailable(f"Hamsa answered HTTP {status}")
+        raise HamsaBadResponse(f"Hamsa answered HTTP {status}")
+
+    async def _read_bounded(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_response_bytes:
+            raise HamsaBadResponse(f"Hamsa's answer is too large ({int(declared)} bytes)")
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > self._max_response_bytes:
+                raise HamsaBadResponse(f"Hamsa's answer is larger than {self._max_response_bytes} bytes")
+        return bytes(body)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_conversation(body: bytes, conversation_id: str) -> Conversation:
+    """Judge by HTTP status, not ``success``: documented good answers sometimes say ``false``."""
+    try:
+        envelope: Any = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise HamsaBadResponse("Hamsa's answer is not JSON (or is nested too deeply)") from None
+    data = envelope.get("data") if isinstance(envelope, dict) else None
+    if not isinstance(data, dict):
+        raise HamsaBadResponse("Hamsa's answer holds no conversation object")
+    try:
+        return Conversation.model_validate({**data, "id": data.get("id") or conversation_id})
+    except (ValidationError, RecursionError):
+        raise HamsaBadResponse("Hamsa's conversation could not be read") from None

@@ -1,0 +1,136 @@
+"""Buttons: logs (in the thread, or in place when private), paging, sharing and posting in a thread."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+
+from bot import actions
+from bot.actions import ButtonValue, is_slack_ts, share_button
+from bot.messages import LOGS_ALREADY_POSTED, POSTED_PRIVATELY, notice_blocks
+from bot.models import Conversation
+from bot.render.logs import render_logs_page
+from bot.services import Services
+
+logger = logging.getLogger(__name__)
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    handlers = {
+        actions.SHOW_LOGS: show_logs,
+        actions.LOGS_PAGE: turn_page,
+        actions.SHOW_SUMMARY: back_to_summary,
+        actions.SHARE_SUMMARY: post_summary,
+        actions.POST_IN_THREAD: post_summary,
+    }
+
+    @app.action(re.compile(".*"))
+    async def on_action(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        ref = context["ref"]
+        handler = handlers.get(action.get("action_id"))
+        value = actions.decode(action.get("value"))
+        if handler is None or value is None:
+            # URL buttons (the recording) also send an action; they and unknown ones need only the ack.
+            return
+        click = Click(body, value, ref)
+        services.background.spawn(handler(services, click), ref)
+
+
+class Click:
+    """Where a button was pressed: the channel, the thread, and whether the message was private."""
+
+    def __init__(self, body: dict[str, Any], value: ButtonValue, ref: str) -> None:
+        container = body.get("container") if isinstance(body.get("container"), dict) else {}
+        message = body.get("message") if isinstance(body.get("message"), dict) else {}
+        channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+        user = body.get("user") if isinstance(body.get("user"), dict) else {}
+        self.value = value
+        self.ref = ref
+        self.response_url = str(body.get("response_url") or "")
+        self.private = bool(container.get("is_ephemeral")) or (not message and not container.get("is_app_unfurl"))
+        self.channel = container.get("channel_id") or channel.get("id")
+        # Logs go under the thread's root, also when the button sits on a reply inside the thread.
+        candidates = (value.thread_ts, message.get("thread_ts"), container.get("thread_ts"),
+                      container.get("message_ts"), message.get("ts"))
+        self.thread_ts = next((ts for ts in candidates if is_slack_ts(ts)), None)
+        user_id = user.get("id")
+        self.user_id = user_id if isinstance(user_id, str) and _USER_ID.match(user_id) else None
+
+
+async def show_logs(services: Services, click: Click) -> None:
+    found = await services.lookup(click.value.conversation_id, click.ref)
+    if not isinstance(found, Conversation):
+        await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found)
+        return
+    if click.private or not click.channel or not click.thread_ts:
+        page = render_logs_page(found, 1, private=True)
+        await services.delivery.respond(
+            click.response_url, click.ref, replace_original=True, text=page.text, blocks=page.blocks
+        )
+        return
+    key = (click.channel, click.thread_ts, found.id)
+    if key in services.posted_logs:
+        await services.delivery.respond(
+            click.response_url, click.ref, response_type="ephemeral", replace_original=False,
+            text=LOGS_ALREADY_POSTED, blocks=notice_blocks(LOGS_ALREADY_POSTED),
+        )
+        return
+    services.posted_logs[key] = True  # before the post, so a second fast click sees it
+    page = render_logs_page(found, 1)
+    posted = await services.delivery.post(
+        click.ref, channel=click.channel, thread_ts=click.thread_ts, text=page.text, blocks=page.blocks
+    )
+    if posted is None:
+        services.posted_logs.pop(key, None)
+        private = render_logs_page(found, 1, private=True)
+        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": POSTED_PRIVATELY}]}
+        await services.delivery.respond(
+            click.response_url, click.ref, response_type="ephemeral", replace_original=False,
+            text=private.text, blocks=[note, *private.blocks],
+        )
+
+
+async def turn_page(services: Services, click: Click) -> None:
+    found = await services.lookup(click.value.conversation_id, click.ref)
+    if not isinstance(found, Conversation):
+        await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found)
+        return
+    page = render_logs_page(found, click.value.page, private=click.private)
+    await services.delivery.respond(
+        click.response_url, click.ref, replace_original=True, text=page.text, blocks=page.blocks
+    )
+
+
+async def back_to_summary(services: Services, click: Click) -> None:
+    found = await services.lookup(click.value.conversation_id, click.ref)
+    if isinstance(found, Conversation):
+        found = services.summary(found, private=True, extra_buttons=(share_button(found.id),))
+    await services.delivery.respond(click.response_url, click.ref, replace_original=True, **found)
+
+
+async def post_summary(services: Services, click: Click) -> None:
+    """Share a private summary where everyone can see it: the channel, or the thread it came from."""
+    found = await services.lookup(click.value.conversation_id, click.ref)
+    if not isinstance(found, Conversation):
+        await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found)
+        return
+    footer = f"Shared by <@{click.user_id}>" if click.user_id else None
+    message = services.summary(found, private=False, footer=footer)
+    thread_ts = click.value.thread_ts
+    posted = None
+    if click.channel:
+        posted = await services.delivery.post(click.ref, channel=click.channel, thread_ts=thread_ts, **message)
+    if posted is None:
+        # The bot is not in this conversation; the interaction's response_url can still post there.
+        delivered = await services.delivery.respond(
+            click.response_url, click.ref, response_type="in_channel", replace_original=False,
+            thread_ts=thread_ts, **message,
+        )
+        if not delivered:
+            return
+    await services.delivery.respond(click.response_url, click.ref, delete_original=True)

@@ -1,0 +1,42 @@
+"""``/hamsa <ID or link>``: acknowledged at once, answered privately through the response_url."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+
+from bot.actions import share_button
+from bot.messages import NOT_A_REFERENCE, USAGE, notice_blocks
+from bot.models import Conversation
+from bot.refs import parse_conversation_ref
+from bot.services import Services
+
+HELP_WORDS = frozenset({"", "help", "-h", "--help", "?"})
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.command("/hamsa")
+    async def hamsa_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()  # first, whatever Hamsa does: Slack gives up after 3 seconds
+        ref = context["ref"]
+        services.background.spawn(answer(services, command, ref), ref)
+
+
+async def answer(services: Services, command: dict[str, Any], ref: str) -> None:
+    text = str(command.get("text") or "").strip()
+    response_url = str(command.get("response_url") or "")
+    if text.lower() in HELP_WORDS:
+        await services.delivery.respond(response_url, ref, text=USAGE, blocks=notice_blocks(USAGE))
+        return
+    conversation_id = parse_conversation_ref(text, services.settings.hamsa_link_domains)
+    if conversation_id is None:
+        blocks = notice_blocks(NOT_A_REFERENCE, with_usage=True)
+        await services.delivery.respond(response_url, ref, text=NOT_A_REFERENCE, blocks=blocks)
+        return
+    found = await services.lookup(conversation_id, ref)
+    if isinstance(found, Conversation):
+        message = services.summary(found, private=True, extra_buttons=(share_button(found.id),))
+    else:
+        message = found
+    await services.delivery.respond(response_url, ref, response_type="ephemeral", **message)

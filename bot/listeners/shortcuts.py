@@ -1,0 +1,37 @@
+"""The message shortcut "Preview Hamsa conversation": a private preview that can be posted in the thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+
+from bot.actions import PREVIEW_SHORTCUT, is_slack_ts, post_in_thread_button
+from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
+from bot.models import Conversation
+from bot.refs import find_conversation_refs
+from bot.services import Services
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.message_shortcut(PREVIEW_SHORTCUT)
+    async def preview(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        ref = context["ref"]
+        services.background.spawn(answer(services, body, ref), ref)
+
+
+async def answer(services: Services, body: dict[str, Any], ref: str) -> None:
+    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    response_url = str(body.get("response_url") or "")
+    thread_ts = next((ts for ts in (message.get("thread_ts"), message.get("ts")) if is_slack_ts(ts)), None)
+    ids = find_conversation_refs(str(message.get("text") or ""), services.settings.hamsa_link_domains, limit=1)
+    if not ids:
+        blocks = notice_blocks(NO_REFERENCE_IN_MESSAGE, with_usage=True)
+        await services.delivery.respond(response_url, ref, text=NO_REFERENCE_IN_MESSAGE, blocks=blocks)
+        return
+    found = await services.lookup(ids[0], ref)
+    if isinstance(found, Conversation):
+        buttons = (post_in_thread_button(found.id, thread_ts),) if thread_ts else ()
+        found = services.summary(found, private=True, extra_buttons=buttons)
+    await services.delivery.respond(response_url, ref, response_type="ephemeral", **found)

@@ -1,0 +1,61 @@
+"""Every user-facing notice, and the one place that turns an error into words for people."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from bot.errors import (
+    ConversationNotFound,
+    HamsaBadResponse,
+    HamsaRateLimited,
+    HamsaUnauthorized,
+    HamsaUnavailable,
+    InvalidConversationId,
+)
+
+EXAMPLE_ID = "849e77c6-5cb3-479a-a985-7fab630e2c78"
+USAGE = (
+    "*Preview a Hamsa call* with `/hamsa <conversation ID or link>`, for example:\n"
+    f"• `/hamsa {EXAMPLE_ID}`\n"
+    f"• `/hamsa https://dashboard.tryhamsa.com/conversations/{EXAMPLE_ID}`\n"
+    "In a thread, mention the app instead: `@Hamsa <ID or link>`, or use the message shortcut "
+    "*Preview Hamsa conversation*. Pasted conversation links unfurl by themselves."
+)
+NOT_A_REFERENCE = ":thinking_face: That is not a conversation ID or a Hamsa conversation link."
+NO_REFERENCE_IN_MESSAGE = ":thinking_face: I found no Hamsa conversation ID or link in that message."
+NOT_FOUND = ":mag: No conversation with that ID was found for this workspace's Hamsa key."
+UNAVAILABLE = ":warning: Hamsa is not answering right now. Please try again in a minute."
+RATE_LIMITED = ":hourglass: Hamsa is rate limiting requests. Please try again in a minute."
+UNAUTHORIZED = ":lock: Hamsa refused this app's API key. Ask your Slack admin to check `HAMSA_API_KEY`."
+BAD_RESPONSE = ":warning: Hamsa sent an answer this app could not read. Please try again later."
+UNEXPECTED = ":warning: Something went wrong on our side. Please try again."
+LOGS_ALREADY_POSTED = "The logs of this conversation are already in this thread."
+POSTED_PRIVATELY = "I can't post in this conversation, so here they are just for you."
+
+_BY_ERROR: tuple[tuple[type[Exception], str], ...] = (
+    (InvalidConversationId, NOT_A_REFERENCE),
+    (ConversationNotFound, NOT_FOUND),
+    (HamsaUnauthorized, UNAUTHORIZED),
+    (HamsaRateLimited, RATE_LIMITED),
+    (HamsaUnavailable, UNAVAILABLE),
+    (HamsaBadResponse, BAD_RESPONSE),
+)
+
+
+def new_reference() -> str:
+    """A short code people can quote to support; it is also in the log line of that request."""
+    return "H-" + secrets.token_hex(3).upper()
+
+
+def error_text(error: BaseException, reference: str) -> str:
+    """The notice for an error, with the reference code that finds its log line."""
+    notice = next((text for kind, text in _BY_ERROR if isinstance(error, kind)), UNEXPECTED)
+    return f"{notice} (ref `{reference}`)"
+
+
+def notice_blocks(text: str, *, with_usage: bool = False) -> list[dict[str, Any]]:
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    if with_usage:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": USAGE}})
+    return blocks

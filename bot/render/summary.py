@@ -1,0 +1,186 @@
+"""The conversation summary: one renderer for every surface (command, unfurl, mention, shortcut)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.actions import OPEN_RECORDING, SHOW_LOGS, ButtonValue, button
+from bot.models import Conversation, Status
+from bot.render.text import code, inline, mrkdwn, plain
+
+UNTITLED = "Untitled conversation"
+RECORDING_NOT_READY = ":hourglass_flowing_sand: Recording not ready yet"
+PLAY_RECORDING = "▶ Play recording"
+SHOW_LOGS_LABEL = "Show logs"
+UNKNOWN = "—"
+
+STATUS_EMOJI = {
+    Status.PENDING: ":hourglass_flowing_sand:",
+    Status.IN_PROGRESS: ":studio_microphone:",
+    Status.COMPLETED: ":white_check_mark:",
+    Status.NO_ANSWER: ":no_bell:",
+    Status.FAILED: ":x:",
+    Status.FORWARDED: ":arrow_right_hook:",
+    Status.TERMINATED: ":octagonal_sign:",
+}
+NEUTRAL_EMOJI = ":grey_question:"
+
+_MAX_URL = 3000
+_NON_DIGITS = re.compile(r"\D")
+
+
+def status_label(status: str | None) -> str:
+    """``IN_PROGRESS`` → ``In progress``; unknown values are kept (escaped), never dropped."""
+    if not status:
+        return "Unknown status"
+    return inline(status.replace("_", " ").strip().capitalize(), 40) or "Unknown status"
+
+
+def status_emoji(status: str | None) -> str:
+    return STATUS_EMOJI.get(status, NEUTRAL_EMOJI)  # type: ignore[call-overload]
+
+
+def format_duration(seconds: float | None) -> str:
+    """``125`` → ``2m 05s``; ``3725`` → ``1h 02m 05s``; nothing (or 0) → a dash."""
+    if not seconds or seconds < 0:
+        return UNKNOWN
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def channel_label(channel_type: str | None) -> str:
+    """Documented as both ``TELEPHONE`` and ``Telephone``: compare case-insensitively."""
+    if not channel_type:
+        return UNKNOWN
+    return inline(channel_type.replace("_", " ").strip().capitalize(), 40) or UNKNOWN
+
+
+def slack_date(moment: datetime | None) -> str:
+    """A date Slack shows in the reader's own time zone, with a UTC fallback."""
+    if moment is None:
+        return UNKNOWN
+    if moment.tzinfo is None:  # Hamsa's timestamps are UTC even when they do not say so
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        epoch = int(moment.timestamp())
+        fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (OverflowError, OSError, ValueError):
+        return UNKNOWN
+    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def mask_number(number: str | None, *, show_full: bool) -> str | None:
+    """Phone numbers are personal data: only the last four digits, unless configured otherwise."""
+    if not number:
+        return None
+    if show_full:
+        return inline(number, 40)
+    digits = _NON_DIGITS.sub("", number)
+    return "••••" if len(digits) <= 4 else f"•••• {digits[-4:]}"
+
+
+def recording_url(conversation: Conversation) -> str | None:
+    """The recording link when it is an http(s) URL Slack can take; anything else is not a link."""
+    url = (conversation.media_url or "").strip()
+    if len(url) > _MAX_URL or not url.lower().startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        return None
+    return url
+
+
+def title_of(conversation: Conversation, limit: int = 150) -> str:
+    return plain(conversation.title or "", limit) or UNTITLED
+
+
+def summary_text(conversation: Conversation) -> str:
+    """One line for notifications and screen readers (a message's top-level ``text``)."""
+    parts = [status_label(conversation.status), format_duration(conversation.call_duration)]
+    return f"{inline(title_of(conversation, 200), 200)} — " + ", ".join(p for p in parts if p != UNKNOWN)
+
+
+def logs_button(conversation_id: str) -> dict[str, Any]:
+    return button(SHOW_LOGS_LABEL, SHOW_LOGS, ButtonValue(conversation_id))
+
+
+def _field(label: str, value: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": f"*{label}*\n{value}"}
+
+
+def render_summary(
+    conversation: Conversation,
+    *,
+    show_caller_number: bool = False,
+    extra_buttons: tuple[dict[str, Any], ...] = (),
+    footer: str | None = None,
+) -> list[dict[str, Any]]:
+    """The full summary. ``footer`` is trusted mrkdwn written by the app (e.g. who shared it)."""
+    fields = [
+        _field("Status", f"{status_emoji(conversation.status)} {status_label(conversation.status)}"),
+        _field("Duration", format_duration(conversation.call_duration)),
+        _field("Channel", channel_label(conversation.channel_type)),
+        _field("Started", slack_date(conversation.started_at)),
+    ]
+    agent = conversation.agent_details.agent_name if conversation.agent_details else None
+    if agent:
+        fields.append(_field("Agent", inline(agent, 200)))
+    number = conversation.call_params.user_number if conversation.call_params else None
+    caller = mask_number(number, show_full=show_caller_number)
+    if caller:
+        fields.append(_field("Caller", caller))
+
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title_of(conversation), "emoji": False}},
+        {"type": "section", "fields": fields},
+    ]
+    reason = conversation.failure_reason
+    if reason:
+        text = f":warning: *Why it failed:* {mrkdwn(reason, 1500)}"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+
+    url = recording_url(conversation)
+    buttons: list[dict[str, Any]] = []
+    if url:
+        buttons.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": PLAY_RECORDING, "emoji": True},
+                "action_id": OPEN_RECORDING,
+                "url": url,
+            }
+        )
+    buttons.append(logs_button(conversation.id))
+    buttons.extend(extra_buttons)
+    blocks.append({"type": "actions", "elements": buttons})
+
+    context = [] if url else [RECORDING_NOT_READY]
+    context.append(f"Conversation {code(conversation.id, 80)}")
+    if footer:
+        context.append(footer)
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
+    return blocks
+
+
+def render_condensed(conversation: Conversation) -> list[dict[str, Any]]:
+    """One line per conversation, for messages that link several."""
+    line = " · ".join(
+        part
+        for part in (
+            f"{status_emoji(conversation.status)} *{inline(title_of(conversation, 120), 200)}*",
+            status_label(conversation.status),
+            format_duration(conversation.call_duration),
+            channel_label(conversation.channel_type),
+            slack_date(conversation.started_at),
+        )
+        if part != UNKNOWN
+    )
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": line}, "accessory": logs_button(conversation.id)},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Conversation {code(conversation.id, 80)}"}]},
+    ]

@@ -1,0 +1,1 @@
+"""Loopback stand-ins for Hamsa and Slack, used by tests, the demo and the benchmarks."""

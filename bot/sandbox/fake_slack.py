@@ -1,0 +1,415 @@
+"""A real HTTP server that answers like Slack's Web API and its response_url endpoints.
+
+The app talks to it through slack_sdk (via `base_url`), so the exact requests the SDK sends are
+parsed and checked the way Slack would: token, channel membership, Block Kit limits, rate limits
+and the five-use rule of response URLs. Tests await recorded traffic instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot.sandbox.blockkit import block_kit_problems
+
+RESPONSE_URL_MAX_USES = 5
+_JSON_FIELDS = ("blocks", "unfurls", "attachments", "metadata", "view")
+_POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
+
+AUTH_TEST = {
+    "ok": True,
+    "url": "https://sandbox.slack.com/",
+    "team": "Sandbox",
+    "user": "hamsa",
+    "team_id": "T0SANDBOX",
+    "user_id": "U0HAMSABOT",
+    "bot_id": "B0HAMSABOT",
+    "is_enterprise_install": False,
+}
+
+
+@dataclass(frozen=True)
+class SlackFault:
+    """A Web API failure to inject for one method; build it with the classmethods."""
+
+    status: int
+    body: dict[str, Any]
+    retry_after: float | int | None = None
+
+    @classmethod
+    def rate_limited(cls, retry_after: float | int = 1) -> SlackFault:
+        """HTTP 429 with Retry-After, as Slack answers when a method's tier is exceeded."""
+        return cls(429, {"ok": False, "error": "ratelimited"}, retry_after)
+
+    @classmethod
+    def server_error(cls, status: int = 500) -> SlackFault:
+        """A 5xx from Slack's edge."""
+        return cls(status, {"ok": False, "error": "internal_error"})
+
+    @classmethod
+    def error(cls, error: str) -> SlackFault:
+        """HTTP 200 with `ok: false` and the given error code."""
+        return cls(200, {"ok": False, "error": error})
+
+
+@dataclass
+class SlackCall:
+    """One Web API call, with params merged from query, form and JSON."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+    answer: dict[str, Any] | None = None
+
+
+@dataclass
+class SlackResponse:
+    """One accepted POST to a response_url."""
+
+    token: str
+    url: str
+    body: dict[str, Any]
+    at: float
+
+
+@dataclass
+class _ResponseUrl:
+    uses: int = 0
+    expired: bool = False
+
+
+class FakeSlack:
+    """Loopback Slack: `POST /api/{method}` plus `/response/{token}` webhooks."""
+
+    def __init__(self, bot_token: str = "xoxb-test-token") -> None:
+        self.bot_token = bot_token
+        self.calls: list[SlackCall] = []
+        self.responses: list[SlackResponse] = []
+        self.rejected_responses: list[tuple[str, str]] = []
+        self.non_member_channels: set[str] = set()
+        self._faults: dict[str, list[list[Any]]] = {}
+        self._response_urls: dict[str, _ResponseUrl] = {}
+        self._ts_counter = 0
+        self._view_counter = 0
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._changed = asyncio.Condition()
+
+    @property
+    def url(self) -> str:
+        """Server root, without a trailing slash."""
+        if self._port is None:
+            raise RuntimeError("FakeSlack is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def api_url(self) -> str:
+        """Web API base URL for slack_sdk's `base_url` (with the trailing slash it expects)."""
+        return f"{self.url}/api/"
+
+    async def start(self) -> None:
+        """Bind 127.0.0.1 on a free port and start answering."""
+        if self._runner is not None:
+            return
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_route("*", "/response/{token}", self._handle_response_url)
+        runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.25, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        self._port = runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Stop answering and close every connection."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # ---- inspection -------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        """Every recorded call to `method`, oldest first."""
+        return [call for call in self.calls if call.method == method]
+
+    def responses_to(self, url: str) -> list[SlackResponse]:
+        """Every accepted POST to one response_url, oldest first."""
+        return [response for response in self.responses if response.url == url]
+
+    async def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[SlackCall]:
+        """Wait until `method` was called at least `count` times; return all those calls."""
+        await self._wait(
+            lambda: len(self.calls_to(method)) >= count,
+            timeout,
+            lambda: (
+                f"expected {count} call(s) to {method}, got {len(self.calls_to(method))}; "
+                f"calls received: {self._call_summary()}"
+            ),
+        )
+        return self.calls_to(method)
+
+    async def wait_for_responses(
+        self, count: int = 1, timeout: float = 5.0, url: str | None = None
+    ) -> list[SlackResponse]:
+        """Wait until `count` response_url posts arrived (to `url` if given); return them."""
+
+        def matching() -> list[SlackResponse]:
+            return self.responses if url is None else self.responses_to(url)
+
+        await self._wait(
+            lambda: len(matching()) >= count,
+            timeout,
+            lambda: (
+                f"expected {count} response_url post(s){' to ' + url if url else ''}, "
+                f"got {len(matching())}; responses: {[r.body for r in self.responses]!r:.2000}; "
+                f"rejected: {self.rejected_responses!r:.500}; "
+                f"calls received: {self._call_summary()}"
+            ),
+        )
+        return list(matching())
+
+    async def _wait(self, done: Callable[[], bool], timeout: float, describe: Callable[[], str]) -> None:
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(done)
+        except TimeoutError:
+            raise AssertionError(f"timed out after {timeout}s: {describe()}") from None
+
+    def _call_summary(self) -> str:
+        counts: dict[str, int] = {}
+        for call in self.calls:
+            counts[call.method] = counts.get(call.method, 0) + 1
+        return ", ".join(f"{m} x{n}" for m, n in counts.items()) or "none"
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ---- faults and response URLs -----------------------------------------------------------
+
+    def inject(self, method: str, fault: SlackFault, times: int = 1) -> None:
+        """Answer the next `times` calls to `method` with `fault` (`times=-1`: until cleared)."""
+        if times == 0 or times < -1:
+            raise ValueError("times must be positive or -1")
+        self._faults.setdefault(method, []).append([fault, times])
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault."""
+        self._faults.clear()
+
+    def _take_fault(self, method: str) -> SlackFault | None:
+        queue = self._faults.get(method)
+        if not queue:
+            return None
+        entry = queue[0]
+        if entry[1] > 0:
+            entry[1] -= 1
+            if entry[1] == 0:
+                queue.pop(0)
+        return entry[0]
+
+    def new_response_url(self) -> str:
+        """Mint a response_url good for five posts, like the one Slack puts in each interaction."""
+        token = secrets.token_urlsafe(18)
+        self._response_urls[token] = _ResponseUrl()
+        return f"{self.url}/response/{token}"
+
+    def expire(self, url: str) -> None:
+        """Make a response_url answer `expired_url`, as Slack does after 30 minutes."""
+        token = urlsplit(url).path.rsplit("/", 1)[-1]
+        self._response_urls.setdefault(token, _ResponseUrl()).expired = True
+
+    # ---- handlers ---------------------------------------------------------------------------
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        url = f"{self.url}/response/{token}"
+        status, text, body = await self._judge_response(request, token)
+        if body is None:
+            self.rejected_responses.append((url, text))
+        else:
+            self.responses.append(SlackResponse(token, url, body, time.monotonic()))
+        await self._notify()
+        return web.Response(status=status, text=text)
+
+    async def _judge_response(self, request: web.Request, token: str) -> tuple[int, str, dict[str, Any] | None]:
+        state = self._response_urls.get(token)
+        if request.method != "POST":
+            return 405, "invalid_method", None
+        if state is None:
+            return 404, "invalid_url", None
+        if state.expired:
+            return 404, "expired_url", None
+        if state.uses >= RESPONSE_URL_MAX_USES:
+            return 404, "used_url", None
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            return 400, "invalid_payload", None
+        if not isinstance(body, dict):
+            return 400, "invalid_payload", None
+        blocks = body.get("blocks")
+        if blocks is not None and block_kit_problems(blocks):
+            return 400, "invalid_blocks", None
+        state.uses += 1
+        return 200, "ok", body
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        call = SlackCall(method, params, dict(request.headers), time.monotonic())
+        self.calls.append(call)
+        status, headers = 200, None
+        fault = self._take_fault(method)
+        if fault is not None:
+            status, call.answer = fault.status, dict(fault.body)
+            if fault.retry_after is not None:
+                headers = {"Retry-After": str(fault.retry_after)}
+        elif _token_of(request, params) != self.bot_token:
+            call.answer = {"ok": False, "error": "invalid_auth"}
+        else:
+            call.answer = self._answer(method, params)
+        await self._notify()
+        return web.json_response(call.answer, status=status, headers=headers)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if method in _POSTING_METHODS:
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            if channel in self.non_member_channels:
+                return {"ok": False, "error": "not_in_channel"}
+        for blocks, surface in _blocks_in(method, params):
+            if block_kit_problems(blocks, surface=surface):
+                return {"ok": False, "error": "invalid_blocks"}
+
+        if method == "auth.test":
+            return dict(AUTH_TEST)
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            message: dict[str, Any] = {
+                "type": "message",
+                "user": AUTH_TEST["user_id"],
+                "bot_id": AUTH_TEST["bot_id"],
+                "text": params.get("text", ""),
+                "ts": ts,
+            }
+            if "blocks" in params:
+                message["blocks"] = params["blocks"]
+            if params.get("thread_ts"):
+                message["thread_ts"] = params["thread_ts"]
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.update":
+            if not params.get("ts"):
+                return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": channel, "ts": params["ts"], "text": params.get("text", "")}
+        if method == "chat.unfurl":
+            if not params.get("unfurls"):
+                return {"ok": False, "error": "invalid_arguments"}
+            return {"ok": True}
+        if method in ("views.open", "views.update", "views.push"):
+            return self._view_answer(method, params)
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts", ""))
+            link = f"https://sandbox.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _view_answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        if method != "views.update" and not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if method == "views.update" and params.get("view_id"):
+            view_id = str(params["view_id"])
+        else:
+            self._view_counter += 1
+            view_id = f"V0SANDBOX{self._view_counter:04d}"
+        answer = {
+            **view,
+            "id": view_id,
+            "team_id": AUTH_TEST["team_id"],
+            "app_id": "A0HAMSA",
+            "bot_id": AUTH_TEST["bot_id"],
+            "hash": secrets.token_hex(8),
+        }
+        return {"ok": True, "view": answer}
+
+    def _next_ts(self) -> str:
+        self._ts_counter += 1
+        micros = self._ts_counter * 100
+        return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def _token_of(request: web.Request, params: dict[str, Any]) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth.removeprefix("Bearer ").strip()
+    token = params.get("token")
+    return token if isinstance(token, str) else None
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Merge query, form and JSON arguments the way Slack's API accepts them."""
+    params: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        content_type = request.content_type
+        if content_type == "application/json":
+            try:
+                body = json.loads(await request.text() or "{}")
+            except ValueError:
+                body = {}
+            if isinstance(body, dict):
+                params.update(body)
+        elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.post()
+            params.update({key: value for key, value in form.items() if isinstance(value, str)})
+    for key in _JSON_FIELDS:
+        value = params.get(key)
+        if isinstance(value, str):
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                continue
+    return params
+
+
+def _blocks_in(method: str, params: dict[str, Any]) -> list[tuple[Any, str]]:
+    """The block lists Slack would validate for this call, with the surface they render on."""
+    found: list[tuple[Any, str]] = []
+    if method in _POSTING_METHODS and "blocks" in params:
+        found.append((params["blocks"], "message"))
+    if method == "chat.unfurl" and isinstance(params.get("unfurls"), dict):
+        for unfurl in params["unfurls"].values():
+            if isinstance(unfurl, dict) and "blocks" in unfurl:
+                found.append((unfurl["blocks"], "message"))
+    if method.startswith("views.") and isinstance(params.get("view"), dict) and "blocks" in params["view"]:
+        surface = "home" if params["view"].get("type") == "home" else "modal"
+        found.append((params["view"]["blocks"], surface))
+    return found

@@ -1,0 +1,356 @@
+"""Signed requests shaped exactly like the ones Slack delivers to an app.
+
+Tests, the demo and the benchmarks drive the app through its real HTTP endpoint with these, so
+signature checks, Bolt's body parsing and the 3-second ack path are all exercised end to end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from bot.sandbox.fake_slack import AUTH_TEST
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+TEAM_ID = AUTH_TEST["team_id"]
+TEAM_DOMAIN = "sandbox"
+API_APP_ID = "A0HAMSA"
+BOT_USER_ID = AUTH_TEST["user_id"]
+VERIFICATION_TOKEN = "sandboxVerificationToken0"
+DEFAULT_CHANNEL = "C0SUPPORT"
+DEFAULT_USER = "U0ALICE"
+
+_last_micros = 0
+
+
+def sign(signing_secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's v0 request-signing headers for `body`."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    base = f"v0:{ts}:{body}".encode()
+    digest = hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": f"v0={digest}"}
+
+
+def new_ts() -> str:
+    """A fresh, strictly increasing Slack message timestamp ("seconds.micros")."""
+    global _last_micros
+    _last_micros = max(int(time.time() * 1_000_000), _last_micros + 1)
+    return f"{_last_micros // 1_000_000}.{_last_micros % 1_000_000:06d}"
+
+
+def new_trigger_id() -> str:
+    """A trigger_id in Slack's format."""
+    return f"{secrets.randbelow(10**12)}.{secrets.randbelow(10**11)}.{secrets.token_hex(16)}"
+
+
+def _channel_name(channel_id: str) -> str:
+    if channel_id == DEFAULT_CHANNEL:
+        return "support"
+    if channel_id.startswith("D"):
+        return "directmessage"
+    return channel_id.lower()
+
+
+def _user(user_id: str) -> dict[str, Any]:
+    name = user_id.removeprefix("U0").lower() or "user"
+    return {"id": user_id, "username": name, "name": name, "team_id": TEAM_ID}
+
+
+def slash_command(
+    text: str,
+    *,
+    response_url: str,
+    user_id: str = DEFAULT_USER,
+    channel_id: str = DEFAULT_CHANNEL,
+    command: str = "/hamsa",
+    trigger_id: str | None = None,
+    channel_name: str | None = None,
+) -> tuple[str, str]:
+    """A slash-command body, form-encoded with every field Slack sends."""
+    fields = {
+        "token": VERIFICATION_TOKEN,
+        "team_id": TEAM_ID,
+        "team_domain": TEAM_DOMAIN,
+        "enterprise_id": "",
+        "channel_id": channel_id,
+        "channel_name": channel_name or _channel_name(channel_id),
+        "user_id": user_id,
+        "user_name": _user(user_id)["name"],
+        "command": command,
+        "text": text,
+        "response_url": response_url,
+        "trigger_id": trigger_id or new_trigger_id(),
+        "api_app_id": API_APP_ID,
+        "is_enterprise_install": "false",
+    }
+    return urlencode(fields), FORM
+
+
+def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> tuple[str, str]:
+    """An Events API `event_callback` envelope around `event`, as JSON."""
+    envelope = {
+        "token": VERIFICATION_TOKEN,
+        "team_id": TEAM_ID,
+        "context_team_id": TEAM_ID,
+        "context_enterprise_id": None,
+        "api_app_id": API_APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{secrets.token_hex(5).upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": f"4-{secrets.token_urlsafe(24)}",
+    }
+    return json.dumps(envelope), JSON
+
+
+def link_shared_event(
+    urls: list[str],
+    *,
+    channel: str = DEFAULT_CHANNEL,
+    message_ts: str | None = None,
+    thread_ts: str | None = None,
+    source: str = "conversations_history",
+    unfurl_id: str | None = None,
+    user: str = DEFAULT_USER,
+    is_bot_user_member: bool = True,
+) -> dict[str, Any]:
+    """A `link_shared` event; `source="composer"` gives the variant sent while the user types."""
+    composer = source == "composer"
+    if composer:
+        channel = "COMPOSER"
+        is_bot_user_member = False
+        message_ts = message_ts or f"{user}-{secrets.token_hex(16)}-{secrets.token_hex(8)}"
+    else:
+        message_ts = message_ts or new_ts()
+    event: dict[str, Any] = {
+        "type": "link_shared",
+        "channel": channel,
+        "is_bot_user_member": is_bot_user_member,
+        "user": user,
+        "message_ts": message_ts,
+        "unfurl_id": unfurl_id or f"{channel}.{message_ts}.{secrets.token_hex(6)}",
+        "source": source,
+        "links": [{"domain": urlsplit(url).hostname or "", "url": url} for url in urls],
+        "event_ts": new_ts(),
+    }
+    if thread_ts is not None and not composer:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def app_mention_event(
+    text: str,
+    *,
+    channel: str = DEFAULT_CHANNEL,
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    user: str = DEFAULT_USER,
+) -> dict[str, Any]:
+    """An `app_mention` event for a message mentioning the bot."""
+    ts = ts or new_ts()
+    event: dict[str, Any] = {
+        "type": "app_mention",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "team": TEAM_ID,
+        "channel": channel,
+        "event_ts": ts,
+        "client_msg_id": _uuid_like(),
+        "blocks": [
+            {
+                "type": "rich_text",
+                "block_id": secrets.token_hex(2),
+                "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+            }
+        ],
+    }
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+        event["parent_user_id"] = user
+    return event
+
+
+def _uuid_like() -> str:
+    raw = secrets.token_hex(16)
+    return f"{raw[:8]}-{raw[8:12]}-4{raw[13:16]}-a{raw[17:20]}-{raw[20:]}"
+
+
+def _interaction_common(user_id: str, channel_id: str, response_url: str) -> dict[str, Any]:
+    return {
+        "user": _user(user_id),
+        "api_app_id": API_APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": new_trigger_id(),
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel_id, "name": _channel_name(channel_id)},
+        "response_url": response_url,
+    }
+
+
+def _form_payload(payload: dict[str, Any]) -> tuple[str, str]:
+    return urlencode({"payload": json.dumps(payload)}), FORM
+
+
+def block_actions(
+    action_id: str,
+    value: str,
+    *,
+    response_url: str,
+    channel_id: str = DEFAULT_CHANNEL,
+    message_ts: str | None = None,
+    thread_ts: str | None = None,
+    is_ephemeral: bool = False,
+    is_app_unfurl: bool = False,
+    app_unfurl_url: str | None = None,
+    message: dict[str, Any] | None = None,
+    user_id: str = DEFAULT_USER,
+    block_id: str | None = None,
+    button_text: str = "Button",
+) -> tuple[str, str]:
+    """A `block_actions` payload for a button click, form-encoded as `payload=<json>`."""
+    message_ts = message_ts or (message or {}).get("ts") or new_ts()
+    container: dict[str, Any] = {
+        "type": "message",
+        "message_ts": message_ts,
+        "channel_id": channel_id,
+        "is_ephemeral": is_ephemeral,
+    }
+    if thread_ts is not None:
+        container["thread_ts"] = thread_ts
+    if is_app_unfurl:
+        container["is_app_unfurl"] = True
+        container["app_unfurl_url"] = app_unfurl_url
+    action_ts = new_ts()
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        **_interaction_common(user_id, channel_id, response_url),
+        "container": container,
+        "state": {"values": {}},
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": block_id or secrets.token_urlsafe(4),
+                "value": value,
+                "type": "button",
+                "action_ts": action_ts,
+                "text": {"type": "plain_text", "text": button_text, "emoji": True},
+            }
+        ],
+    }
+    if not is_ephemeral:
+        if message is None:
+            message = {
+                "type": "message",
+                "subtype": "bot_message",
+                "user": BOT_USER_ID,
+                "bot_id": AUTH_TEST["bot_id"],
+                "text": "",
+                "blocks": [],
+                "ts": message_ts,
+            }
+            if thread_ts is not None:
+                message["thread_ts"] = thread_ts
+        payload["message"] = message
+    return _form_payload(payload)
+
+
+def message_shortcut(
+    callback_id: str,
+    message: dict[str, Any],
+    *,
+    response_url: str,
+    channel_id: str = DEFAULT_CHANNEL,
+    user_id: str = DEFAULT_USER,
+) -> tuple[str, str]:
+    """A message-shortcut (`message_action`) payload, form-encoded as `payload=<json>`."""
+    message = {"type": "message", "ts": new_ts(), "user": DEFAULT_USER, "text": "", **message}
+    payload = {
+        "type": "message_action",
+        **_interaction_common(user_id, channel_id, response_url),
+        "callback_id": callback_id,
+        "action_ts": new_ts(),
+        "message_ts": message["ts"],
+        "message": message,
+    }
+    return _form_payload(payload)
+
+
+class SlackSender:
+    """Posts signed Slack requests to an app's `/slack/events` endpoint over one HTTP client."""
+
+    def __init__(self, app_url: str, signing_secret: str, *, timeout: float = 10.0) -> None:
+        self.app_url = app_url.rstrip("/")
+        self.signing_secret = signing_secret
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        headers_override: dict[str, str] | None = None,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
+        """Sign `body` and POST it; `headers_override` replaces any header (e.g. a bad signature)."""
+        headers = {"Content-Type": content_type, **sign(self.signing_secret, body, timestamp)}
+        headers.update(headers_override or {})
+        return await self._client.post(f"{self.app_url}/slack/events", content=body.encode(), headers=headers)
+
+    async def command(self, text: str, response_url: str, **kw: Any) -> httpx.Response:
+        """Send a slash command."""
+        return await self.post(*slash_command(text, response_url=response_url, **kw))
+
+    async def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
+    ) -> httpx.Response:
+        """Deliver an event; `retry_num` marks it as Slack's retry after a timeout."""
+        extra = None
+        if retry_num is not None:
+            extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(*event_callback(event, event_id=event_id), headers_override=extra)
+
+    async def action(self, action_id: str, value: str, **kw: Any) -> httpx.Response:
+        """Click a button (see `block_actions` for the keyword arguments)."""
+        return await self.post(*block_actions(action_id, value, **kw))
+
+    async def shortcut(self, callback_id: str, message: dict[str, Any], **kw: Any) -> httpx.Response:
+        """Run a message shortcut (see `message_shortcut` for the keyword arguments)."""
+        return await self.post(*message_shortcut(callback_id, message, **kw))
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

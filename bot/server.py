@@ -1,0 +1,134 @@
+"""Running the app: HTTP (``POST /slack/events``, ``GET /healthz``) or Socket Mode, with a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.app import build_app, build_services, dispatch
+from bot.services import Services
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1024 * 1024  # Slack's requests are small; anything larger is refused with 413
+DRAIN_SECONDS = 10.0
+
+
+def to_bolt_request(raw: str, query: str, headers: dict[str, str]) -> AsyncBoltRequest:
+    """Builds Bolt's request, mending a Bolt parsing quirk.
+
+    Bolt reads a form body that merely contains the word "payload" (``/hamsa payload-7``) as an
+    interaction without its ``payload=`` field and returns ``{}``. Such a body is re-read as the
+    plain form it is; the raw body is untouched, so the signature check still covers it.
+    """
+    request = AsyncBoltRequest(body=raw, query=query, headers=headers)
+    if not request.body and raw and "payload" in raw and not raw.lstrip().startswith("{"):
+        form = dict(parse_qsl(raw, keep_blank_values=True))
+        if form and "payload" not in form:
+            request.body = form
+            request.context = build_async_context(AsyncBoltContext({}), form)
+    return request
+
+
+def http_app(bolt: AsyncApp) -> web.Application:
+    async def events(request: web.Request) -> web.Response:
+        try:
+            raw = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response({"error": "invalid request"}, status=400)
+        try:
+            bolt_request = to_bolt_request(raw, request.query_string, dict(request.headers))
+        except ValueError:  # malformed JSON or form
+            logger.info("slack request refused: unreadable body")
+            return web.json_response({"error": "invalid request"}, status=400)
+        response = await dispatch(bolt, bolt_request)
+        headers = response.first_headers_without_set_cookie()
+        return web.Response(status=response.status, body=response.body, headers=headers)
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_post(EVENTS_PATH, events)
+    app.router.add_get(HEALTH_PATH, health)
+    return app
+
+
+@dataclass
+class RunningServer:
+    """A started HTTP server (tests, the demo and the benchmarks use this too)."""
+
+    services: Services
+    runner: web.AppRunner
+    url: str
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()  # stops accepting requests first
+        await self.services.aclose(DRAIN_SECONDS)
+
+
+async def start_http(settings: Settings, services: Services | None = None) -> RunningServer:
+    services = services or build_services(settings)
+    runner = web.AppRunner(http_app(build_app(services)), access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    await site.start()
+    port = runner.addresses[0][1]
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    logger.info("serving HTTP on %s:%s (Slack requests at %s)", settings.host, port, EVENTS_PATH)
+    return RunningServer(services=services, runner=runner, url=f"http://{host}:{port}")
+
+
+async def serve(settings: Settings) -> None:
+    """Runs until SIGTERM or SIGINT, then finishes work in flight and closes its clients."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    if settings.socket_mode:
+        await _serve_socket_mode(settings, stop)
+        return
+    server = await start_http(settings)
+    await stop.wait()
+    logger.info("stopping: finishing work in flight")
+    await server.stop()
+    logger.info("stopped")
+
+
+async def _serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_bolt.adapter.socket_mode.async_internals import send_async_response
+    from slack_bolt.adapter.socket_mode.internals import build_headers
+
+    class LoggedSocketModeHandler(AsyncSocketModeHandler):
+        """Bolt's handler, with the same per-request log line as over HTTP."""
+
+        async def handle(self, client: Any, req: Any) -> None:
+            started = time.time()
+            request = AsyncBoltRequest(mode="socket_mode", body=req.payload, headers=build_headers(req))
+            await send_async_response(client, req, await dispatch(self.app, request), started)
+
+    services = build_services(settings)
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
+    handler = LoggedSocketModeHandler(build_app(services), app_token)
+    await handler.connect_async()
+    logger.info("connected to Slack in Socket Mode")
+    await stop.wait()
+    logger.info("stopping: finishing work in flight")
+    await handler.close_async()
+    await services.aclose(DRAIN_SECONDS)
+    logger.info("stopped")
