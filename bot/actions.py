@@ -16,6 +16,8 @@ from bot.refs import normalize_conversation_id
 
 SHOW_LOGS = "show_logs"
 LOGS_PAGE = "logs_page"
+# Slack refuses two buttons with one action_id in a block, so "Older" has its own.
+LOGS_PAGE_OLDER = "logs_page_older"
 SHOW_SUMMARY = "show_summary"
 SHARE_SUMMARY = "share_summary"
 POST_IN_THREAD = "post_in_thread"

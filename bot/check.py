@@ -82,8 +82,11 @@ async def _check_hamsa(settings: Settings) -> list[tuple[bool, str]]:
             return [(True, f"HAMSA_API_KEY is accepted by {settings.hamsa_api_url}.")]
         except HamsaUnauthorized:
             return [
-                (False, f"HAMSA_API_KEY was refused by {settings.hamsa_api_url}: check the key and its region "
-                 "(HAMSA_API_URL, e.g. https://api.uae.tryhamsa.com).")
+                (
+                    False,
+                    f"HAMSA_API_KEY was refused by {settings.hamsa_api_url}: check the key and its region "
+                    "(HAMSA_API_URL, e.g. https://api.uae.tryhamsa.com).",
+                )
             ]
         except HamsaError as error:
             return [(False, f"Hamsa at HAMSA_API_URL={settings.hamsa_api_url} did not answer properly: {error}.")]

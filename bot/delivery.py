@@ -88,15 +88,22 @@ class Delivery:
         self.client = client
         self._session: aiohttp.ClientSession | None = None
 
+    def _http(self) -> aiohttp.ClientSession:
+        """One pooled session for every call to Slack, made on first use (inside the event loop).
+
+        Without a session, slack_sdk opens a new connection, with its TLS handshake, for every call.
+        """
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        return self._session
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
 
     async def respond(self, response_url: str, ref: str, **message: Any) -> bool:
         """Reply through a response_url (valid 30 minutes, 5 uses); False when Slack refused it."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        webhook = AsyncWebhookClient(response_url, session=self._session, retry_handlers=retry_handlers())
+        webhook = AsyncWebhookClient(response_url, session=self._http(), retry_handlers=retry_handlers())
         try:
             response = await webhook.send_dict(message)
         except (aiohttp.ClientError, TimeoutError) as error:
@@ -127,6 +134,7 @@ class Delivery:
         """One Web API call (retried by the client's handlers); None, logged, when it finally fails."""
         try:
             body = {name: value for name, value in params.items() if value is not None}
+            self.client.session = self.client.session or self._http()
             response = await self.client.api_call(method, json=body)
         except SlackApiError as error:
             code = error.response.get("error", "unknown") if error.response is not None else "unknown"

@@ -62,7 +62,7 @@ class HamsaClient:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             follow_redirects=False,
         )
@@ -224,6 +224,8 @@ def _parse_conversation(body: bytes, conversation_id: str) -> Conversation:
     if not isinstance(data, dict):
         raise HamsaBadResponse("Hamsa's answer holds no conversation object")
     try:
-        return Conversation.model_validate({**data, "id": data.get("id") or conversation_id})
+        # The ID asked for (a validated UUID) is the conversation's ID, whatever the answer claims:
+        # it goes into button values and links, which an odd ``id`` would break.
+        return Conversation.model_validate({**data, "id": conversation_id})
     except (ValidationError, RecursionError):
         raise HamsaBadResponse("Hamsa's conversation could not be read") from None

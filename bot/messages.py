@@ -16,10 +16,10 @@ from bot.errors import (
 
 EXAMPLE_ID = "849e77c6-5cb3-479a-a985-7fab630e2c78"
 USAGE = (
-    "*Preview a Hamsa call* with `/hamsa <conversation ID or link>`, for example:\n"
+    "*Preview a Hamsa call* with `/hamsa &lt;conversation ID or link&gt;`, for example:\n"
     f"• `/hamsa {EXAMPLE_ID}`\n"
     f"• `/hamsa https://dashboard.tryhamsa.com/conversations/{EXAMPLE_ID}`\n"
-    "In a thread, mention the app instead: `@Hamsa <ID or link>`, or use the message shortcut "
+    "In a thread, mention the app instead: `@Hamsa &lt;ID or link&gt;`, or use the message shortcut "
     "*Preview Hamsa conversation*. Pasted conversation links unfurl by themselves."
 )
 NOT_A_REFERENCE = ":thinking_face: That is not a conversation ID or a Hamsa conversation link."

@@ -31,9 +31,7 @@ class Status(StrEnum):
     TERMINATED = "TERMINATED"
 
 
-FINISHED_STATUSES = frozenset(
-    {Status.COMPLETED, Status.NO_ANSWER, Status.FAILED, Status.FORWARDED, Status.TERMINATED}
-)
+FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.NO_ANSWER, Status.FAILED, Status.FORWARDED, Status.TERMINATED})
 
 
 class _Lenient(BaseModel):
@@ -111,9 +109,7 @@ class LogEntry(_Lenient):
     timestamp: datetime | None = None
     created_at: datetime | None = Field(default=None, alias="createdAt")
 
-    _coerce = field_validator("id", "type", "category", "message", "node_id", mode="before")(
-        lambda v: _text(v)
-    )
+    _coerce = field_validator("id", "type", "category", "message", "node_id", mode="before")(lambda v: _text(v))
 
     @property
     def at(self) -> datetime | None:
@@ -150,9 +146,9 @@ class Conversation(_Lenient):
     model: str | None = None
     voice_agent_id: str | None = Field(default=None, alias="voiceAgentId")
 
-    _coerce = field_validator(
-        "title", "status", "channel_type", "media_url", "model", "voice_agent_id", mode="before"
-    )(lambda v: _text(v))
+    _coerce = field_validator("title", "status", "channel_type", "media_url", "model", "voice_agent_id", mode="before")(
+        lambda v: _text(v)
+    )
 
     @field_validator("id", mode="before")
     @classmethod

@@ -9,10 +9,11 @@ from urllib.parse import parse_qsl, urlsplit
 from bot.errors import InvalidConversationId
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_UUID_ONLY = re.compile(rf"^{_UUID}$")
+_UUID_ONLY = re.compile(rf"\A{_UUID}\Z")  # \Z: "$" would accept a trailing newline
 _UUID_ANYWHERE = re.compile(rf"(?<![0-9A-Za-z-]){_UUID}(?![0-9A-Za-z-])")
-# Slack wraps links as <url> or <url|label>; people also paste bare URLs.
-_SLACK_LINK = re.compile(r"<(https?://[^|>\s]+)(?:\|[^>]*)?>")
+# Slack wraps links as <url> or <url|label>; people also paste bare URLs. Slack escapes < and > in
+# text, so neither occurs inside a link; excluding them keeps matching linear on hostile input.
+_SLACK_LINK = re.compile(r"<(https?://[^|<>\s]+)(?:\|[^<>]*)?>")
 _BARE_URL = re.compile(r"https?://[^\s<>|]+")
 _ID_PARAMS = ("conversationid", "conversation_id", "callid", "call_id", "id")
 _ID_SEGMENTS = ("conversation", "conversations", "call", "calls", "call-history")

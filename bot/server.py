@@ -28,7 +28,7 @@ MAX_BODY_BYTES = 1024 * 1024  # Slack's requests are small; anything larger is r
 DRAIN_SECONDS = 10.0
 
 
-def to_bolt_request(raw: str, query: str, headers: dict[str, str]) -> AsyncBoltRequest:
+def to_bolt_request(raw: str, query: str, headers: dict[str, Any]) -> AsyncBoltRequest:
     """Builds Bolt's request, mending a Bolt parsing quirk.
 
     Bolt reads a form body that merely contains the word "payload" (``/hamsa payload-7``) as an
@@ -50,9 +50,15 @@ def http_app(bolt: AsyncApp) -> web.Application:
             raw = (await request.read()).decode("utf-8")
         except UnicodeDecodeError:
             return web.json_response({"error": "invalid request"}, status=400)
+        timestamp = request.headers.get("X-Slack-Request-Timestamp")
+        if timestamp is not None and not (timestamp.isascii() and timestamp.isdigit()):
+            # Bolt's signature check would crash on it (a 500 with a traceback, for an unsigned request).
+            return web.json_response({"error": "invalid request"}, status=401)
         try:
-            bolt_request = to_bolt_request(raw, request.query_string, dict(request.headers))
-        except ValueError:  # malformed JSON or form
+            bolt_request = to_bolt_request(raw, request.query_string, {k: v for k, v in request.headers.items()})
+        except (ValueError, TypeError, AttributeError, LookupError, RecursionError):
+            # Malformed JSON or form, or JSON that is not an object Bolt can read (``[]``, ``null``,
+            # ``{"user": "x"}``). This runs before the signature check, so anyone could send it.
             logger.info("slack request refused: unreadable body")
             return web.json_response({"error": "invalid request"}, status=400)
         response = await dispatch(bolt, bolt_request)

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot import actions
 from bot.actions import ButtonValue, is_slack_ts, share_button
+from bot.listeners.payload import part, text
 from bot.messages import LOGS_ALREADY_POSTED, POSTED_PRIVATELY, notice_blocks
 from bot.models import Conversation
 from bot.render.logs import render_logs_page
@@ -23,6 +24,7 @@ def register(app: AsyncApp, services: Services) -> None:
     handlers = {
         actions.SHOW_LOGS: show_logs,
         actions.LOGS_PAGE: turn_page,
+        actions.LOGS_PAGE_OLDER: turn_page,
         actions.SHOW_SUMMARY: back_to_summary,
         actions.SHARE_SUMMARY: post_summary,
         actions.POST_IN_THREAD: post_summary,
@@ -32,7 +34,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def on_action(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
         ref = context["ref"]
-        handler = handlers.get(action.get("action_id"))
+        handler = handlers.get(text(action, "action_id"))
         value = actions.decode(action.get("value"))
         if handler is None or value is None:
             # URL buttons (the recording) also send an action; they and unknown ones need only the ack.
@@ -45,21 +47,23 @@ class Click:
     """Where a button was pressed: the channel, the thread, and whether the message was private."""
 
     def __init__(self, body: dict[str, Any], value: ButtonValue, ref: str) -> None:
-        container = body.get("container") if isinstance(body.get("container"), dict) else {}
-        message = body.get("message") if isinstance(body.get("message"), dict) else {}
-        channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
-        user = body.get("user") if isinstance(body.get("user"), dict) else {}
+        container, message, channel = part(body, "container"), part(body, "message"), part(body, "channel")
         self.value = value
         self.ref = ref
-        self.response_url = str(body.get("response_url") or "")
+        self.response_url = text(body, "response_url")
         self.private = bool(container.get("is_ephemeral")) or (not message and not container.get("is_app_unfurl"))
         self.channel = container.get("channel_id") or channel.get("id")
         # Logs go under the thread's root, also when the button sits on a reply inside the thread.
-        candidates = (value.thread_ts, message.get("thread_ts"), container.get("thread_ts"),
-                      container.get("message_ts"), message.get("ts"))
+        candidates = (
+            value.thread_ts,
+            message.get("thread_ts"),
+            container.get("thread_ts"),
+            container.get("message_ts"),
+            message.get("ts"),
+        )
         self.thread_ts = next((ts for ts in candidates if is_slack_ts(ts)), None)
-        user_id = user.get("id")
-        self.user_id = user_id if isinstance(user_id, str) and _USER_ID.match(user_id) else None
+        user_id = text(part(body, "user"), "id")
+        self.user_id = user_id if _USER_ID.match(user_id) else None
 
 
 async def show_logs(services: Services, click: Click) -> None:
@@ -76,12 +80,16 @@ async def show_logs(services: Services, click: Click) -> None:
     key = (click.channel, click.thread_ts, found.id)
     if key in services.posted_logs:
         await services.delivery.respond(
-            click.response_url, click.ref, response_type="ephemeral", replace_original=False,
-            text=LOGS_ALREADY_POSTED, blocks=notice_blocks(LOGS_ALREADY_POSTED),
+            click.response_url,
+            click.ref,
+            response_type="ephemeral",
+            replace_original=False,
+            text=LOGS_ALREADY_POSTED,
+            blocks=notice_blocks(LOGS_ALREADY_POSTED),
         )
         return
     services.posted_logs[key] = True  # before the post, so a second fast click sees it
-    page = render_logs_page(found, 1)
+    page = render_logs_page(found, 1, show_caller_number=services.settings.show_full_caller_number)
     posted = await services.delivery.post(
         click.ref, channel=click.channel, thread_ts=click.thread_ts, text=page.text, blocks=page.blocks
     )
@@ -90,8 +98,12 @@ async def show_logs(services: Services, click: Click) -> None:
         private = render_logs_page(found, 1, private=True)
         note = {"type": "context", "elements": [{"type": "mrkdwn", "text": POSTED_PRIVATELY}]}
         await services.delivery.respond(
-            click.response_url, click.ref, response_type="ephemeral", replace_original=False,
-            text=private.text, blocks=[note, *private.blocks],
+            click.response_url,
+            click.ref,
+            response_type="ephemeral",
+            replace_original=False,
+            text=private.text,
+            blocks=[note, *private.blocks],
         )
 
 
@@ -100,7 +112,8 @@ async def turn_page(services: Services, click: Click) -> None:
     if not isinstance(found, Conversation):
         await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found)
         return
-    page = render_logs_page(found, click.value.page, private=click.private)
+    show_number = services.settings.show_full_caller_number
+    page = render_logs_page(found, click.value.page, private=click.private, show_caller_number=show_number)
     await services.delivery.respond(
         click.response_url, click.ref, replace_original=True, text=page.text, blocks=page.blocks
     )
@@ -128,8 +141,12 @@ async def post_summary(services: Services, click: Click) -> None:
     if posted is None:
         # The bot is not in this conversation; the interaction's response_url can still post there.
         delivered = await services.delivery.respond(
-            click.response_url, click.ref, response_type="in_channel", replace_original=False,
-            thread_ts=thread_ts, **message,
+            click.response_url,
+            click.ref,
+            response_type="in_channel",
+            replace_original=False,
+            thread_ts=thread_ts,
+            **message,
         )
         if not delivered:
             return

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.actions import is_slack_ts
+from bot.listeners.payload import text
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
 from bot.models import Conversation
 from bot.refs import conversation_id_from_url, find_conversation_refs
@@ -49,11 +50,11 @@ def register(app: AsyncApp, services: Services) -> None:
 async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:
     """One chat.unfurl per event: a full summary for one conversation, condensed ones for several."""
     domains = services.settings.hamsa_link_domains
-    links = event.get("links") if isinstance(event.get("links"), list) else []
+    links = event.get("links")
     by_url: dict[str, str] = {}
-    for link in links[:MAX_LINKS]:
-        url = link.get("url") if isinstance(link, dict) else None
-        conversation_id = conversation_id_from_url(url, domains) if isinstance(url, str) else None
+    for link in links[:MAX_LINKS] if isinstance(links, list) else []:
+        url = text(link, "url")
+        conversation_id = conversation_id_from_url(url, domains)
         if conversation_id:
             by_url[url] = conversation_id
     ids = list(dict.fromkeys(by_url.values()))
@@ -83,8 +84,8 @@ async def answer_mention(services: Services, event: dict[str, Any], ref: str) ->
     thread_ts = event.get("thread_ts") or event.get("ts")
     if not isinstance(channel, str) or not is_slack_ts(thread_ts):
         return
-    text = _MENTION.sub(" ", str(event.get("text") or ""))
-    ids = find_conversation_refs(text, services.settings.hamsa_link_domains, limit=MAX_MENTIONED)
+    said = _MENTION.sub(" ", text(event, "text"))
+    ids = find_conversation_refs(said, services.settings.hamsa_link_domains, limit=MAX_MENTIONED)
     if not ids:
         message: dict[str, Any] = {
             "text": NO_REFERENCE_IN_MESSAGE,
@@ -102,8 +103,12 @@ async def answer_mention(services: Services, event: dict[str, Any], ref: str) ->
 
 def _several(found: list[Conversation | dict[str, Any]]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
+    lines: list[str] = []
     for item in found:
-        blocks.extend(render_condensed(item) if isinstance(item, Conversation) else item["blocks"])
-    first = next((c for c in found if isinstance(c, Conversation)), None)
-    text = summary_text(first) if first else found[0]["text"]
-    return {"text": f"{text} (+{len(found) - 1} more)", "blocks": blocks}
+        if isinstance(item, Conversation):
+            blocks.extend(render_condensed(item))
+            lines.append(summary_text(item))
+        else:
+            blocks.extend(item["blocks"])
+            lines.append(item["text"])
+    return {"text": "\n".join(lines), "blocks": blocks}

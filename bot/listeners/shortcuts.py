@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.actions import PREVIEW_SHORTCUT, is_slack_ts, post_in_thread_button
+from bot.listeners.payload import part, text
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
 from bot.models import Conversation
 from bot.refs import find_conversation_refs
@@ -22,10 +23,10 @@ def register(app: AsyncApp, services: Services) -> None:
 
 
 async def answer(services: Services, body: dict[str, Any], ref: str) -> None:
-    message = body.get("message") if isinstance(body.get("message"), dict) else {}
-    response_url = str(body.get("response_url") or "")
+    message = part(body, "message")
+    response_url = text(body, "response_url")
     thread_ts = next((ts for ts in (message.get("thread_ts"), message.get("ts")) if is_slack_ts(ts)), None)
-    ids = find_conversation_refs(str(message.get("text") or ""), services.settings.hamsa_link_domains, limit=1)
+    ids = find_conversation_refs(text(message, "text"), services.settings.hamsa_link_domains, limit=1)
     if not ids:
         blocks = notice_blocks(NO_REFERENCE_IN_MESSAGE, with_usage=True)
         await services.delivery.respond(response_url, ref, text=NO_REFERENCE_IN_MESSAGE, blocks=blocks)

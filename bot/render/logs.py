@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.actions import LOGS_PAGE, SHOW_SUMMARY, ButtonValue, button
+from bot.actions import LOGS_PAGE, LOGS_PAGE_OLDER, SHOW_SUMMARY, ButtonValue, button
 from bot.models import Conversation, LogEntry, TranscriptTurn
-from bot.render.summary import title_of
+from bot.render.summary import mask_number, title_of
 from bot.render.text import code, inline, plain
 
 PAGE_SIZE = 20
@@ -40,8 +41,14 @@ def page_count(conversation: Conversation) -> int:
     return max(1, -(-total // PAGE_SIZE))
 
 
-def render_logs_page(conversation: Conversation, page: int = 1, *, private: bool = False) -> LogsPage:
-    """Page ``page`` (from 1, clamped) of the transcript followed by the log entries."""
+def render_logs_page(
+    conversation: Conversation, page: int = 1, *, private: bool = False, show_caller_number: bool = False
+) -> LogsPage:
+    """Page ``page`` (from 1, clamped) of the transcript followed by the log entries.
+
+    Logs and transcripts often repeat the caller's number; unless the page is private (or full numbers
+    are configured), it is masked there like in the summary.
+    """
     turns, logs = conversation.transcript, conversation.logs
     total = len(turns) + len(logs)
     pages = page_count(conversation)
@@ -60,6 +67,11 @@ def render_logs_page(conversation: Conversation, page: int = 1, *, private: bool
             if index == first or index == len(turns):
                 lines.append(LOGS_HEADING)
             lines.append(_log_line(logs[index - len(turns)], started))
+    number = conversation.call_params.user_number if conversation.call_params else None
+    caller = None if private or show_caller_number else _written_number(number)
+    if caller is not None:
+        masked = mask_number(number, show_full=False) or ""
+        lines = [caller.sub(masked, line) for line in lines]
 
     title = title_of(conversation, 120)
     blocks: list[dict[str, Any]] = [
@@ -76,7 +88,7 @@ def render_logs_page(conversation: Conversation, page: int = 1, *, private: bool
 
     buttons = []
     if page > 1:
-        buttons.append(button(OLDER, LOGS_PAGE, ButtonValue(conversation.id, page - 1)))
+        buttons.append(button(OLDER, LOGS_PAGE_OLDER, ButtonValue(conversation.id, page - 1)))
     if page < pages:
         buttons.append(button(NEWER, LOGS_PAGE, ButtonValue(conversation.id, page + 1)))
     if private:
@@ -84,6 +96,15 @@ def render_logs_page(conversation: Conversation, page: int = 1, *, private: bool
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
     return LogsPage(blocks=blocks, text=f"Logs of {inline(title, 150)} ({where})", page=page, pages=pages)
+
+
+def _written_number(number: str | None) -> re.Pattern[str] | None:
+    """The caller's number as free text may write it: with or without "+", spaces, dashes or brackets."""
+    digits = re.sub(r"\D", "", number or "")
+    # The last four digits may be shown anyway; more than E.164's 15 digits is no phone number.
+    if not 4 < len(digits) <= 15:
+        return None
+    return re.compile(r"(?<!\d)\+?" + r"[\s().-]{0,2}".join(digits) + r"(?!\d)")
 
 
 def _pack(lines: list[str]) -> list[str]:

@@ -16,7 +16,7 @@ PLAY_RECORDING = "▶ Play recording"
 SHOW_LOGS_LABEL = "Show logs"
 UNKNOWN = "—"
 
-STATUS_EMOJI = {
+STATUS_EMOJI: dict[str, str] = {
     Status.PENDING: ":hourglass_flowing_sand:",
     Status.IN_PROGRESS: ":studio_microphone:",
     Status.COMPLETED: ":white_check_mark:",
@@ -39,7 +39,7 @@ def status_label(status: str | None) -> str:
 
 
 def status_emoji(status: str | None) -> str:
-    return STATUS_EMOJI.get(status, NEUTRAL_EMOJI)  # type: ignore[call-overload]
+    return STATUS_EMOJI.get(status or "", NEUTRAL_EMOJI)
 
 
 def format_duration(seconds: float | None) -> str:
@@ -90,7 +90,10 @@ def mask_number(number: str | None, *, show_full: bool) -> str | None:
 def recording_url(conversation: Conversation) -> str | None:
     """The recording link when it is an http(s) URL Slack can take; anything else is not a link."""
     url = (conversation.media_url or "").strip()
-    if len(url) > _MAX_URL or not url.lower().startswith(("https://", "http://")) or any(c.isspace() for c in url):
+    if len(url) > _MAX_URL or not url.lower().startswith(("https://", "http://")):
+        return None
+    # Whitespace, control and invisible format characters (e.g. right-to-left overrides) make no valid link.
+    if " " in url or not url.isprintable():
         return None
     return url
 

@@ -177,7 +177,7 @@ _TRANSCRIPT: list[tuple[str, str]] = [
     ("User", "مع السلامة."),
 ]
 
-_LOG_KINDS: list[tuple[str, str, str, str]] = [
+_LOG_KINDS: list[tuple[str, str, str | None, str]] = [
     ("INFO", "asr", "node_listen", "Speech recognised"),
     ("DEBUG", "llm", "node_reason", "Prompt assembled"),
     ("INFO", "llm", "node_reason", "Model response received"),

@@ -43,14 +43,16 @@ class Stack:
         await self.stop()
 
 
-def sandbox_settings(hamsa: FakeHamsa, slack: FakeSlack, **overrides: Any) -> Settings:
+def sandbox_settings(
+    hamsa: FakeHamsa, slack: FakeSlack, *, signing_secret: str = SIGNING_SECRET, **overrides: Any
+) -> Settings:
     """Settings pointing at the stand-ins, ignoring the environment and any .env file.
 
     ``overrides`` are Settings fields, already of their type (e.g. ``hamsa_lookup_budget=1.0``).
     """
     values: dict[str, Any] = {
         "slack_bot_token": SecretStr(slack.bot_token),
-        "slack_signing_secret": SecretStr(SIGNING_SECRET),
+        "slack_signing_secret": SecretStr(signing_secret),
         "slack_api_url": slack.api_url,
         "hamsa_api_key": SecretStr(hamsa.api_key),
         "hamsa_api_url": hamsa.url,
@@ -61,12 +63,21 @@ def sandbox_settings(hamsa: FakeHamsa, slack: FakeSlack, **overrides: Any) -> Se
     return Settings.model_construct(**values)
 
 
-async def start_stack(*, hamsa: FakeHamsa | None = None, **overrides: Any) -> Stack:
-    """Starts everything on free loopback ports. Use ``async with await start_stack() as stack``."""
+async def start_stack(
+    *,
+    hamsa: FakeHamsa | None = None,
+    slack: FakeSlack | None = None,
+    signing_secret: str = SIGNING_SECRET,
+    **overrides: Any,
+) -> Stack:
+    """Starts everything on free loopback ports. Use ``async with await start_stack() as stack``.
+
+    The app gets the fakes' API key and bot token, and ``signing_secret``, which the sender signs with.
+    """
     hamsa = hamsa or FakeHamsa(api_key=HAMSA_KEY)
-    slack = FakeSlack(bot_token=BOT_TOKEN)
+    slack = slack or FakeSlack(bot_token=BOT_TOKEN)
     await hamsa.start()
     await slack.start()
-    settings = sandbox_settings(hamsa, slack, **overrides)
+    settings = sandbox_settings(hamsa, slack, signing_secret=signing_secret, **overrides)
     server = await start_http(settings)
-    return Stack(hamsa, slack, server, SlackSender(server.url, SIGNING_SECRET), settings)
+    return Stack(hamsa, slack, server, SlackSender(server.url, signing_secret), settings)

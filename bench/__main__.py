@@ -1,0 +1,75 @@
+"""``python -m bench``: run the seven benchmarks and print each figure next to its target.
+
+The app runs in its own process (``python -m bot serve``), configured through the environment
+against loopback stand-ins for Hamsa and Slack that live in this process with the load generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from bench import measures
+from bench.measures import Sizes
+from bench.report import LATEST_JSON, README_SNIPPET, Row, describe_machine, machine, summary_line, table, write_results
+
+Benchmark = Callable[[Sizes], Awaitable[list[Row]] | list[Row]]
+
+BENCHMARKS: dict[str, Benchmark] = {
+    "ack": measures.ack_latency,
+    "added": measures.added_latency,
+    "throughput": measures.throughput,
+    "upstream": measures.upstream_requests,
+    "render": measures.rendering,
+    "memory": measures.memory,
+    "startup": measures.startup,
+}
+
+NOTES = [
+    "Latencies are measured by the load generator, so they include its own and the stand-ins' share of the work.",
+    "Ack latency: distinct conversations, so every command waits on Hamsa; each burst is answered before the next.",
+    "Added latency: a new conversation per event, Hamsa answering after 50 ms, which is subtracted.",
+    "Throughput: best of the runs for each app, 32 requests in flight, until the last chat.unfurl arrived.",
+]
+
+
+async def run(names: Sequence[str], sizes: Sizes) -> list[Row]:
+    rows: list[Row] = []
+    for number, name in enumerate(names, 1):
+        print(f"[{number}/{len(names)}] {name} …", file=sys.stderr, flush=True)
+        started = time.monotonic()
+        result = BENCHMARKS[name](sizes)
+        found = await result if not isinstance(result, list) else result
+        for row in found:
+            row.number = list(BENCHMARKS).index(name) + 1
+        print(f"      {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        rows += found
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run with smaller loads")
+    parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these benchmarks")
+    args = parser.parse_args(argv)
+    sizes = Sizes.quick() if args.quick else Sizes()
+    names = [name for name in BENCHMARKS if not args.only or name in args.only]
+    info = machine()
+    print(f"Benchmarking on {describe_machine(info)}", file=sys.stderr)
+    started = time.monotonic()
+    rows = asyncio.run(run(names, sizes))
+    seconds = time.monotonic() - started
+    print()
+    print(table(rows))
+    print()
+    print(summary_line(rows) + f" ({seconds:.0f} s)")
+    write_results(rows, info, quick=args.quick, seconds=seconds, notes=NOTES)
+    print(f"Results: {LATEST_JSON} and {README_SNIPPET}", file=sys.stderr)
+    return 0 if all(row.passed is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

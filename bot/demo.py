@@ -1,0 +1,172 @@
+"""``hamsa-bot demo``: the real app, end to end, against the built-in stand-ins for Slack and Hamsa.
+
+Everything runs on 127.0.0.1: the sandbox Hamsa API with its sample conversations, the app's own
+HTTP server, and the Slack stand-in. Each step sends a request signed exactly as Slack signs it,
+awaits what the app sent back to "Slack", and prints it as Slack would show it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from bot.actions import LOGS_PAGE, SHOW_LOGS
+from bot.observability import configure_logging
+from bot.render.logs import NEWER
+from bot.render.terminal import block_kit_builder_url, blocks_to_text
+from bot.sandbox.fake_hamsa import FakeHamsa
+from bot.sandbox.samples import DOCUMENTED_ID, LONG_ID
+from bot.sandbox.slack_requests import link_shared_event
+from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, Stack, start_stack
+
+WAIT_SECONDS = 10.0
+RULE = "═" * 72
+
+
+class DemoFailed(Exception):
+    """A step did not produce what Slack should have received."""
+
+
+async def run_demo(verbose: bool = False, *, hamsa: FakeHamsa | None = None) -> int:
+    """Runs the walkthrough; 0 when every step showed what it should, 1 (with the reason) otherwise.
+
+    ``hamsa`` replaces the sandbox Hamsa API (its samples and faults), e.g. to see a step fail.
+    """
+    with logging_state_kept():
+        # Quiet (warnings only) unless verbose; the caller's logging setup is put back afterwards.
+        configure_logging("INFO" if verbose else "WARNING", [BOT_TOKEN, SIGNING_SECRET, HAMSA_KEY])
+        print("Hamsa for Slack: demo of the real app on 127.0.0.1, with stand-ins for Slack and the Hamsa API.")
+        print("No network and no tokens are needed; each request is signed exactly as Slack signs it.")
+        try:
+            async with await start_stack(hamsa=hamsa) as stack:
+                await _walkthrough(stack)
+        except DemoFailed as error:
+            print(f"\nDemo failed: {error}", file=sys.stderr)
+            return 1
+    print(f"\n{RULE}\nDone: every message above is what the app sent to Slack, and Slack's Block Kit checks passed.")
+    print("Next: `hamsa-bot check` with your settings, then `hamsa-bot serve` (see README.md).")
+    return 0
+
+
+@contextmanager
+def logging_state_kept() -> Iterator[None]:
+    """Puts back the root handlers and every logger's level (configure_logging changes both)."""
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    loggers = [root, *(item for item in logging.Logger.manager.loggerDict.values() if isinstance(item, logging.Logger))]
+    levels = {logger: logger.level for logger in loggers}
+    try:
+        yield
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        for logger, level in levels.items():
+            logger.setLevel(level)
+
+
+async def _walkthrough(stack: Stack) -> None:
+    slack, sender = stack.slack, stack.sender
+    short_id = DOCUMENTED_ID[:8] + "…"
+
+    # 1. The slash command: answered privately through the command's response_url.
+    command_url = slack.new_response_url()
+    await _send(stack, sender.command(DOCUMENTED_ID, command_url), "/hamsa")
+    answer = _reply(stack, command_url, "/hamsa")
+    if answer.get("response_type") != "ephemeral":
+        raise DemoFailed("the /hamsa answer was not private (response_type was not ephemeral)")
+    _show(f"1. /hamsa {short_id} → private answer (only you see it)", answer["blocks"])
+
+    # 2. "Show logs" on that private answer: the logs replace it, still private.
+    click_url = slack.new_response_url()
+    logs_value = _button_value(answer["blocks"], SHOW_LOGS, "the /hamsa answer")
+    await _send(stack, sender.action(SHOW_LOGS, logs_value, response_url=click_url, is_ephemeral=True), "Show logs")
+    private_logs = _reply(stack, click_url, "Show logs on the private answer")
+    if not private_logs.get("replace_original"):
+        raise DemoFailed("the logs did not replace the private answer (replace_original was not set)")
+    _show("2. Show logs, clicked on that answer → the logs replace it, still private", private_logs["blocks"])
+
+    # 3. A pasted link: Slack sends link_shared and the app unfurls it for everyone in the channel.
+    link = f"https://{stack.settings.hamsa_link_domains[0]}/conversations/{LONG_ID}"
+    event = link_shared_event([link])
+    await _send(stack, sender.event(event), "link_shared")
+    unfurls = _call(stack, "chat.unfurl", "the pasted link")["unfurls"]
+    unfurl_blocks = unfurls.get(link, {}).get("blocks")
+    if not unfurl_blocks:
+        raise DemoFailed(f"chat.unfurl did not unfurl {link}")
+    _show(f"3. A pasted link {link[:48]}… → preview for everyone (chat.unfurl)", unfurl_blocks)
+
+    # 4. "Show logs" on the preview: the first page of logs is posted in the message's thread.
+    message_ts = event["message_ts"]
+    user_message = {"type": "message", "user": event["user"], "text": f"<{link}>", "ts": message_ts}
+    click = sender.action(
+        SHOW_LOGS,
+        _button_value(unfurl_blocks, SHOW_LOGS, "the link preview"),
+        response_url=slack.new_response_url(),
+        message=user_message,
+        is_app_unfurl=True,
+        app_unfurl_url=link,
+    )
+    await _send(stack, click, "Show logs")
+    post = _call(stack, "chat.postMessage", "Show logs on the link preview")
+    if post.get("thread_ts") != message_ts:
+        raise DemoFailed("the logs were not posted in the thread of the pasted link")
+    posted = post["message"]
+    _show("4. Show logs, clicked on the preview → page 1 of the logs, posted in the thread", posted["blocks"])
+
+    # 5. "Newer ▶" on that page: page 2 replaces page 1 in place.
+    page_url = slack.new_response_url()
+    newer = _button_value(posted["blocks"], LOGS_PAGE, "the posted logs", label=NEWER)
+    await _send(stack, sender.action(LOGS_PAGE, newer, response_url=page_url, message=posted), NEWER)
+    _show(f"5. {NEWER} → page 2 replaces page 1", _reply(stack, page_url, NEWER)["blocks"])
+
+
+def _show(heading: str, blocks: list[dict[str, Any]]) -> None:
+    print(f"\n{RULE}\n{heading}\n{RULE}")
+    print(blocks_to_text(blocks))
+    print(f"\n  See it as Slack draws it: {block_kit_builder_url(blocks)}")
+
+
+async def _send(stack: Stack, request: Awaitable[httpx.Response], step: str) -> None:
+    """Sends one signed request, then waits until the app has finished the work it started."""
+    response = await request
+    if response.status_code != 200:
+        raise DemoFailed(f"the app answered {step} with HTTP {response.status_code}: {response.text[:200]}")
+    await stack.services.background.drain(WAIT_SECONDS)
+
+
+def _reply(stack: Stack, url: str, step: str) -> dict[str, Any]:
+    """The last reply Slack accepted on ``url``."""
+    replies = stack.slack.responses_to(url)
+    if not replies:
+        refused = [text for refused_url, text in stack.slack.rejected_responses if refused_url == url]
+        reason = f": Slack refused it ({', '.join(refused)})" if refused else " (see the log lines above)"
+        raise DemoFailed(f"no reply to {step}{reason}")
+    return replies[-1].body
+
+
+def _call(stack: Stack, method: str, step: str) -> dict[str, Any]:
+    """The arguments of the last ``method`` call, merged with Slack's answer; it must have succeeded."""
+    calls = stack.slack.calls_to(method)
+    if not calls:
+        raise DemoFailed(f"Slack never got {method} for {step} (see the log lines above)")
+    answer = calls[-1].answer or {}
+    if not answer.get("ok"):
+        raise DemoFailed(f"Slack refused {method} for {step}: {answer.get('error')}")
+    return {**calls[-1].params, **answer}
+
+
+def _button_value(blocks: list[dict[str, Any]], action_id: str, where: str, *, label: str | None = None) -> str:
+    """The value of a button in ``blocks``; a message without it means the step showed an error."""
+    for block in blocks:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            text = (element.get("text") or {}).get("text")
+            if element.get("action_id") == action_id and (label is None or text == label):
+                return str(element["value"])
+    raise DemoFailed(f"{where} has no {label or action_id} button; it showed:\n{blocks_to_text(blocks)}")

@@ -1,0 +1,74 @@
+"""`hamsa-bot demo` (what `make demo` runs): the real app end to end, offline, showing what Slack would show."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.demo import run_demo
+from bot.messages import NOT_FOUND
+from bot.render.logs import NEWER
+from bot.render.terminal import BUILDER_URL, mrkdwn_to_text
+from bot.sandbox.fake_hamsa import FakeHamsa
+from bot.sandbox.samples import DOCUMENTED_ID, documented_example
+from bot.sandbox.stack import HAMSA_KEY
+
+DOCUMENTED = documented_example()
+
+
+async def test_demo_shows_the_documented_call_its_logs_and_a_link_preview(capsys: pytest.CaptureFixture[str]) -> None:
+    assert await run_demo() == 0
+    out = capsys.readouterr().out
+
+    for shown in ("Customer Support Call", "Completed", "2m 05s", "Telephone", DOCUMENTED["mediaUrl"]):
+        assert shown in out
+    # The documented call's logs: its one entry, 15 seconds into the call.
+    assert "Logs · Customer Support Call" in out
+    assert "+00:15" in out
+    # The pasted link, its logs in the thread, and the next page.
+    assert "chat.unfurl" in out
+    assert "Page 1 of" in out and "Page 2 of" in out
+    assert NEWER in out
+    assert out.count(BUILDER_URL) == 5
+    assert "Done:" in out
+
+
+async def test_demo_is_quiet_by_default_and_logs_each_request_when_verbose(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await run_demo() == 0
+    assert "slack request" not in capsys.readouterr().err
+
+    assert await run_demo(verbose=True) == 0
+    err = capsys.readouterr().err
+    assert err.count("slack request kind=") == 5
+    assert "kind=command:/hamsa" in err and "kind=event:link_shared" in err
+
+
+async def test_demo_puts_the_callers_logging_back() -> None:
+    root, httpx_logger = logging.getLogger(), logging.getLogger("httpx")
+    handlers, level = list(root.handlers), root.level
+    httpx_logger.setLevel(logging.DEBUG)
+    try:
+        assert await run_demo(verbose=True) == 0
+
+        assert root.handlers == handlers
+        assert root.level == level
+        assert httpx_logger.level == logging.DEBUG  # the demo quiets it while it runs
+    finally:
+        httpx_logger.setLevel(logging.NOTSET)
+
+
+async def test_demo_fails_with_the_reason_when_a_step_shows_the_wrong_thing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    empty_hamsa = FakeHamsa(conversations={}, api_key=HAMSA_KEY)
+
+    assert await run_demo(hamsa=empty_hamsa) == 1
+
+    captured = capsys.readouterr()
+    assert "Demo failed: the /hamsa answer has no show_logs button" in captured.err
+    assert mrkdwn_to_text(NOT_FOUND) in captured.err
+    assert "Done:" not in captured.out
+    assert empty_hamsa.count(DOCUMENTED_ID) == 1
