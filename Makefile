@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make demo   offline end-to-end demo of the app (no Slack, no Hamsa, no tokens)"
 	@echo "make test   the test suite"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check, format check and mypy"
 	@echo "make format apply ruff's fixes and formatting"
 	@echo "make bench  benchmarks on loopback"
 	@echo "make check  check your settings (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, HAMSA_API_KEY, ...)"
@@ -37,6 +37,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

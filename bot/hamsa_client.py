@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 USER_AGENT = f"hamsa-for-slack/{__version__}"
 CONVERSATION_PATH = "/v1/voice-agents/conversation/{id}"
-_BACKOFF_BASE = 0.25
 _BACKOFF_CAP = 2.0
 
 
@@ -49,6 +48,7 @@ class HamsaClient:
         max_attempts: int = 3,
         retry_after_cap: float = 5.0,
         max_response_bytes: int = 8 * 1024 * 1024,
+        backoff_base: float = 0.25,
         cache: ConversationCache | None = None,
     ) -> None:
         self._api_key = api_key
@@ -56,6 +56,7 @@ class HamsaClient:
         self._max_attempts = max_attempts
         self._retry_after_cap = retry_after_cap
         self._max_response_bytes = max_response_bytes
+        self._backoff_base = backoff_base
         self._read_timeout = read_timeout
         self._cache = cache if cache is not None else ConversationCache()
         self._in_flight: dict[str, asyncio.Future[Conversation]] = {}
@@ -158,7 +159,7 @@ class HamsaClient:
         if isinstance(error, HamsaRateLimited) and error.retry_after is not None:
             return min(error.retry_after, self._retry_after_cap) + random.uniform(0, 0.1)
         # Full jitter keeps many bots that failed together from retrying together.
-        return random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1)))
+        return random.uniform(0, min(_BACKOFF_CAP, self._backoff_base * 2 ** (attempt - 1)))
 
     async def _request(self, conversation_id: str, remaining: float) -> tuple[Conversation, int]:
         path = CONVERSATION_PATH.format(id=conversation_id)

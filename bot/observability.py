@@ -49,6 +49,10 @@ def configure_logging(level: str, secrets: Iterable[str], stream: Any = None) ->
     # Library chatter (every HTTP call) is noise at INFO.
     for noisy in ("httpx", "httpcore", "aiohttp.access", "slack_sdk"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # slack_sdk formats every request and response into a debug line unless the module's own logger
+    # has a level above DEBUG (a parent's is not enough); with the messages' blocks that is costly.
+    for sdk_module in ("slack_sdk.web.async_base_client", "slack_sdk.webhook.async_client"):
+        logging.getLogger(sdk_module).setLevel(logging.WARNING)
 
 
 def request_kind(body: dict[str, Any]) -> str:

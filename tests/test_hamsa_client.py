@@ -42,12 +42,6 @@ BUDGET = 1.0
 ClientFactory = Callable[..., HamsaClient]
 
 
-@pytest.fixture(autouse=True)
-def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Shorter jittered backoff between retries; Retry-After and the budget are untouched."""
-    monkeypatch.setattr("bot.hamsa_client._BACKOFF_BASE", 0.02)
-
-
 @pytest.fixture
 async def hamsa() -> AsyncIterator[FakeHamsa]:
     # The long sample (3000 logs) is costly to build; only the test that needs it adds it.
@@ -74,6 +68,7 @@ async def make_client(hamsa: FakeHamsa) -> AsyncIterator[ClientFactory]:
             "lookup_budget": BUDGET,
             "max_attempts": 2,
             "retry_after_cap": 0.5,
+            "backoff_base": 0.02,  # shorter jittered backoff; Retry-After and the budget are untouched
             "max_response_bytes": 256 * 1024,
         }
         options.update(overrides)
