@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.actions import is_slack_ts
-from bot.listeners.payload import text
+from bot.listeners.payload import part, text
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
 from bot.models import Conversation
 from bot.refs import conversation_id_from_url, find_conversation_refs
@@ -26,25 +27,31 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.event("link_shared")
-    async def link_shared(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        ref = context["ref"]
-        if services.first_delivery(body.get("event_id")):
-            services.background.spawn(unfurl(services, event, ref), ref)
-        else:
-            logger.info("duplicate event ignored ref=%s event_id=%s", ref, body.get("event_id"))
+    async def link_shared(body: dict[str, Any], context: AsyncBoltContext) -> None:
+        _first_delivery_only(services, body, context["ref"], unfurl)
 
     @app.event("app_mention")
-    async def app_mention(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        ref = context["ref"]
-        if services.first_delivery(body.get("event_id")):
-            services.background.spawn(answer_mention(services, event, ref), ref)
-        else:
-            logger.info("duplicate event ignored ref=%s event_id=%s", ref, body.get("event_id"))
+    async def app_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
+        _first_delivery_only(services, body, context["ref"], answer_mention)
 
     @app.event(re.compile(".*"))
     async def other_event(event: dict[str, Any], context: AsyncBoltContext) -> None:
         # Subscribed events the app has no use for are acknowledged quietly, never refused.
         logger.debug("event ignored ref=%s type=%.40s", context["ref"], event.get("type"))
+
+
+def _first_delivery_only(
+    services: Services,
+    body: dict[str, Any],
+    ref: str,
+    work: Callable[[Services, dict[str, Any], str], Coroutine[Any, Any, None]],
+) -> None:
+    """Starts ``work`` for an event unless Slack already delivered it (retries carry the same event_id)."""
+    event_id = body.get("event_id")
+    if services.first_delivery(event_id):
+        services.background.spawn(work(services, part(body, "event"), ref), ref)
+    else:
+        logger.info("duplicate event ignored ref=%s event_id=%.40s", ref, event_id)
 
 
 async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:

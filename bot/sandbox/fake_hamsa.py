@@ -13,11 +13,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.lifecycle import LoopbackServer
 from bot.sandbox.samples import fresh_samples
 
 CONVERSATION_ROUTE = "/v1/voice-agents/conversation/{id}"
@@ -140,7 +140,7 @@ class _Pending:
     conversation_id: str | None = None
 
 
-class FakeHamsa:
+class FakeHamsa(LoopbackServer):
     """Loopback Hamsa API: `GET /v1/voice-agents/conversation/{id}` with `Token` auth."""
 
     def __init__(
@@ -188,18 +188,6 @@ class FakeHamsa:
         self._closing.set()
         await asyncio.sleep(0)
         await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def count(self, conversation_id: str | None = None) -> int:
         """How many requests arrived (for one conversation when `conversation_id` is given)."""

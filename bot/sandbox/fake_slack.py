@@ -13,13 +13,13 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.sandbox.blockkit import block_kit_problems
+from bot.sandbox.lifecycle import LoopbackServer
 
 RESPONSE_URL_MAX_USES = 5
 _JSON_FIELDS = ("blocks", "unfurls", "attachments", "metadata", "view")
@@ -88,7 +88,7 @@ class _ResponseUrl:
     expired: bool = False
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     """Loopback Slack: `POST /api/{method}` plus `/response/{token}` webhooks."""
 
     def __init__(self, bot_token: str = "xoxb-test-token") -> None:
@@ -136,18 +136,6 @@ class FakeSlack:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # ---- inspection -------------------------------------------------------------------------
 
