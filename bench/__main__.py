@@ -18,6 +18,7 @@ from bench.report import LATEST_JSON, README_SNIPPET, Row, describe_machine, mac
 
 Benchmark = Callable[[Sizes], Awaitable[list[Row]] | list[Row]]
 
+# In the order of issue 6, whose numbers the table shows.
 BENCHMARKS: dict[str, Benchmark] = {
     "ack": measures.ack_latency,
     "added": measures.added_latency,
@@ -28,18 +29,20 @@ BENCHMARKS: dict[str, Benchmark] = {
     "startup": measures.startup,
 }
 
+BUSY_LOAD = 0.25  # load average per core above which other work skews the figures
+
 NOTES = [
     "Latencies are measured by the load generator, so they include its own and the stand-ins' share of the work.",
-    "Ack latency: distinct conversations, so every command waits on Hamsa; each burst is answered before the next.",
+    "Ack latency: a new conversation per command, so each one waits on Hamsa; every burst is answered before the next.",
     "Added latency: a new conversation per event, Hamsa answering after 50 ms, which is subtracted.",
-    "Throughput: best of the runs for each app, 32 requests in flight, until the last chat.unfurl arrived.",
+    "Throughput: best of the interleaved runs for each app, 32 requests in flight, until the last chat.unfurl arrived.",
 ]
 
 
 async def run(names: Sequence[str], sizes: Sizes) -> list[Row]:
     rows: list[Row] = []
-    for number, name in enumerate(names, 1):
-        print(f"[{number}/{len(names)}] {name} …", file=sys.stderr, flush=True)
+    for step, name in enumerate(names, 1):
+        print(f"[{step}/{len(names)}] {name} …", file=sys.stderr, flush=True)
         started = time.monotonic()
         result = BENCHMARKS[name](sizes)
         found = await result if not isinstance(result, list) else result
@@ -59,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = [name for name in BENCHMARKS if not args.only or name in args.only]
     info = machine()
     print(f"Benchmarking on {describe_machine(info)}", file=sys.stderr)
+    load = info["load_average_at_start"]
+    if load > BUSY_LOAD * info["cores"]:
+        print(f"Warning: the machine is busy (load average {load}); the figures will be noisy.", file=sys.stderr)
     started = time.monotonic()
     rows = asyncio.run(run(names, sizes))
     seconds = time.monotonic() - started

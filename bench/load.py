@@ -8,7 +8,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Self, TypeVar
 
 import aiohttp
 
@@ -17,6 +17,8 @@ from bot.sandbox.slack_requests import event_callback, link_shared_event, sign, 
 from bot.sandbox.stack import SIGNING_SECRET
 
 EVENTS_PATH = "/slack/events"
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +76,15 @@ class Client:
         await self.aclose()
 
 
-async def in_parallel(work: Iterable[Callable[[], Awaitable[Any]]], concurrency: int) -> list[Any]:
-    """Run ``work`` with at most ``concurrency`` items in flight, keeping the results' order."""
+async def in_parallel(send: Callable[[T], Awaitable[R]], items: Iterable[T], concurrency: int) -> list[R]:
+    """``send`` each item, at most ``concurrency`` at a time, keeping the results' order."""
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(item: Callable[[], Awaitable[Any]]) -> Any:
+    async def one(item: T) -> R:
         async with gate:
-            return await item()
+            return await send(item)
 
-    return await asyncio.gather(*(one(item) for item in work))
+    return await asyncio.gather(*(one(item) for item in items))
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

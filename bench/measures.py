@@ -29,8 +29,8 @@ class Sizes:
 
     ack_rounds: int = 3
     added_events: int = 1000
-    throughput_events: int = 3000
-    throughput_rounds: int = 2
+    throughput_events: int = 2000
+    throughput_rounds: int = 3
     upstream_repeats: int = 10
     render_repeats: int = 25
     memory_conversations: int = 50_000
@@ -180,7 +180,7 @@ async def _events_per_second(app: AppProcess, slack: BenchSlack, conversation_id
         arrivals = [slack.expect_unfurl(r.key) for r in requests]
         cpu, own_cpu = app.cpu_seconds(), time.process_time()
         started = time.monotonic()
-        await in_parallel([lambda r=r: client.send(r) for r in requests], SENDERS)
+        await in_parallel(client.send, requests, SENDERS)
         done = await asyncio.wait_for(asyncio.gather(*arrivals), 60)
         elapsed = max(done) - started
         used = app.cpu_seconds() - cpu
@@ -205,13 +205,16 @@ async def throughput(sizes: Sizes) -> list[Row]:
                     runs[name].append(run)
         refused = slack.refused_unfurls
     best = {name: max(r["events_per_s"] for r in results) for name, results in runs.items()}
+    cpu = {name: median([r["cpu_ms_per_event"] for r in results]) for name, results in runs.items()}
     ratio = best["app"] / best["bare"]
     values = {"events": sizes.throughput_events, "senders": SENDERS, "runs": runs, "refused_unfurls": refused}
     name = "Throughput, warm-cache unfurls"
+    cpu_figure = f"app {cpu['app']:.2f} ms, bare {cpu['bare']:.2f} ms"
     return [
         Row(name, "app", f"{best['app']:.0f} events/s", "", None, values),
         Row(name, "bare Bolt app", f"{best['bare']:.0f} events/s", "", None, values),
         Row(name, "app ÷ bare", f"{ratio:.2f}", "≥ 0.8", ratio >= 0.8, values),
+        Row(name, "server CPU time per event, median", cpu_figure, "", None, values),
     ]
 
 
@@ -237,10 +240,10 @@ async def upstream_requests(sizes: Sizes) -> list[Row]:
         upstream, unfurls = hamsa.count(), slack.unfurls
     per_thousand = upstream * 1000 / unfurls
     values = {"conversations": len(ids), "events": len(requests), "unfurls": unfurls, "hamsa_requests": upstream}
-    figure = f"per 1,000 unfurls ({unfurls} unfurls)"
-    target = f"≤ {UPSTREAM_CONVERSATIONS * 1000 // unfurls} (one per conversation)"
-    passed = upstream <= UPSTREAM_CONVERSATIONS
-    return [Row("Hamsa requests, 50 conversations, 2 deliveries", figure, f"{per_thousand:g}", target, passed, values)]
+    target = f"{UPSTREAM_CONVERSATIONS} (one per conversation)"
+    passed = per_thousand <= UPSTREAM_CONVERSATIONS
+    name = "Upstream requests, 50 conversations, double delivery"
+    return [Row(name, "Hamsa requests per 1,000 unfurls", f"{per_thousand:g}", target, passed, values)]
 
 
 # 5 -------------------------------------------------------------------------------------------
@@ -272,7 +275,7 @@ def rendering(sizes: Sizes) -> list[Row]:
 # 6 -------------------------------------------------------------------------------------------
 
 LINKS_PER_EVENT = 10  # the most links the app unfurls from one message
-MEMORY_EVENTS_IN_FLIGHT = 4
+MEMORY_EVENTS_IN_FLIGHT = 1  # ten lookups at a time: Hamsa's client is quickest with few connections
 
 
 async def memory(sizes: Sizes) -> list[Row]:
@@ -286,18 +289,23 @@ async def memory(sizes: Sizes) -> list[Row]:
         started = time.monotonic()
         events = sizes.memory_conversations // LINKS_PER_EVENT
         batch = 500
+        fetched = 0
         for first in range(0, events, batch):
             requests = [link_shared(new_ids(LINKS_PER_EVENT)) for _ in range(min(batch, events - first))]
             await unfurl_all(client, slack, requests, concurrency=MEMORY_EVENTS_IN_FLIGHT)
-            slack.forget()
+            fetched += hamsa.count()
+            slack.forget()  # the stand-ins' records would otherwise grow this process, not the app
             hamsa.requests.clear()
             peak = max(peak, app.rss_bytes())
         elapsed = time.monotonic() - started
         final = app.rss_bytes()
+        refused = slack.refused_unfurls
     growth = final - baseline
     conversations = events * LINKS_PER_EVENT
     values = {
         "conversations": conversations,
+        "hamsa_requests": fetched,
+        "refused_unfurls": refused,
         "baseline_mb": baseline / MB,
         "final_mb": final / MB,
         "peak_mb": peak / MB,

@@ -34,8 +34,10 @@ class Row:
 
 
 def ms(seconds: float) -> str:
+    """Milliseconds with about three significant digits."""
     value = seconds * 1000
-    return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+    decimals = 3 if value < 1 else 2 if value < 10 else 1 if value < 100 else 0
+    return f"{value:.{decimals}f} ms"
 
 
 def cpu_model() -> str:
@@ -55,11 +57,15 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "os": f"{platform.system()} {platform.release()}",
+        "load_average_at_start": round(os.getloadavg()[0], 2),
     }
 
 
 def describe_machine(info: dict[str, Any]) -> str:
-    return f"{info['cpu']}, {info['cores']} cores, {info['implementation']} {info['python']}, {info['os']}"
+    return (
+        f"{info['cpu']}, {info['cores']} cores, {info['implementation']} {info['python']}, {info['os']} "
+        f"(load average {info['load_average_at_start']} at start)"
+    )
 
 
 def table(rows: list[Row]) -> str:

@@ -7,6 +7,7 @@ of an unexpected shape becomes ``None`` instead of failing the whole conversatio
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -167,7 +168,9 @@ class Conversation(_Lenient):
     @field_validator("call_duration", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        # Python's JSON parser accepts Infinity and NaN; neither is a duration.
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return value if number and math.isfinite(value) else None
 
     @property
     def is_finished(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -105,6 +106,9 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    # What is loaded by now lives as long as the process: keeping it out of later collections spares
+    # each full collection a rescan of every module and model (tens of milliseconds, mid-request).
+    gc.freeze()
     if settings.socket_mode:
         await _serve_socket_mode(settings, stop)
         return

@@ -367,3 +367,9 @@ def test_any_json_in_any_known_field_still_parses(fields: dict[str, Any]) -> Non
     assert isinstance(conversation.logs, list)
     assert all(isinstance(turn.text, str) for turn in conversation.transcript)
     assert isinstance(conversation.is_finished, bool)
+
+
+@pytest.mark.parametrize("raw", ['{"id": "x", "callDuration": Infinity}', '{"id": "x", "callDuration": NaN}'])
+def test_non_finite_durations_from_json_become_unknown(raw: str) -> None:
+    # Python's json module accepts Infinity and NaN, so Hamsa's answer can carry them.
+    assert Conversation.model_validate(json.loads(raw)).call_duration is None

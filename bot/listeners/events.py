@@ -67,7 +67,10 @@ async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:
     ids = list(dict.fromkeys(by_url.values()))
     if not ids:
         return
-    found = await asyncio.gather(*(services.lookup(conversation_id, ref) for conversation_id in ids))
+    if len(ids) == 1:  # the usual case: awaited directly, without a task per lookup
+        found = [await services.lookup(ids[0], ref)]
+    else:
+        found = await asyncio.gather(*(services.lookup(conversation_id, ref) for conversation_id in ids))
     conversations = {c.id: c for c in found if isinstance(c, Conversation)}
     if not conversations:
         return  # missing or unreadable: skipped quietly (each was logged by the lookup)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -44,7 +45,7 @@ def status_emoji(status: str | None) -> str:
 
 def format_duration(seconds: float | None) -> str:
     """``125`` → ``2m 05s``; ``3725`` → ``1h 02m 05s``; nothing (or 0) → a dash."""
-    if not seconds or seconds < 0:
+    if not seconds or not math.isfinite(seconds) or seconds < 0:
         return UNKNOWN
     total = round(seconds)
     hours, rest = divmod(total, 3600)
