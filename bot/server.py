@@ -45,6 +45,29 @@ def to_bolt_request(raw: str, query: str, headers: dict[str, Any]) -> AsyncBoltR
     return request
 
 
+_TEXT_FIELDS = ("type", "command", "callback_id", "text", "response_url", "trigger_id", "event_id")
+
+
+def well_formed(body: dict[str, Any]) -> bool:
+    """Whether Bolt can read this body: it crashes (a 500) on, say, ``"actions": []`` or a numeric type.
+
+    Slack never sends such bodies, so they are refused as malformed, before any listener runs.
+    """
+    if any(key in body and not isinstance(body[key], str) for key in _TEXT_FIELDS):
+        return False
+    if "event" in body:
+        event = body["event"]
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return False
+    if "actions" in body:
+        actions = body["actions"]
+        if not isinstance(actions, list) or not actions:
+            return False
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            return False
+    return True
+
+
 def http_app(bolt: AsyncApp) -> web.Application:
     async def events(request: web.Request) -> web.Response:
         try:
@@ -57,9 +80,12 @@ def http_app(bolt: AsyncApp) -> web.Application:
             return web.json_response({"error": "invalid request"}, status=401)
         try:
             bolt_request = to_bolt_request(raw, request.query_string, {k: v for k, v in request.headers.items()})
+            readable = well_formed(bolt_request.body)
         except (ValueError, TypeError, AttributeError, LookupError, RecursionError):
             # Malformed JSON or form, or JSON that is not an object Bolt can read (``[]``, ``null``,
             # ``{"user": "x"}``). This runs before the signature check, so anyone could send it.
+            readable = False
+        if not readable:
             logger.info("slack request refused: unreadable body")
             return web.json_response({"error": "invalid request"}, status=400)
         response = await dispatch(bolt, bolt_request)

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -133,6 +134,23 @@ def json_object_of_the_wrong_shape(_: Stack) -> Request:
     return signed(json.dumps({"type": "block_actions", "user": MARKER, "channel": 7}), JSON)
 
 
+def event_that_is_not_an_object(_: Stack) -> Request:
+    return signed(json.dumps({"type": "event_callback", "event": MARKER, "event_id": "Ev0MALFORMED"}), JSON)
+
+
+def event_type_that_is_not_text(_: Stack) -> Request:
+    return signed(json.dumps({"type": "event_callback", "event": {"type": 5, "text": MARKER}}), JSON)
+
+
+def interaction_without_actions(_: Stack) -> Request:
+    return signed("payload=" + quote(json.dumps({"type": "block_actions", "actions": [], "user": MARKER})))
+
+
+def action_id_that_is_not_text(_: Stack) -> Request:
+    payload = {"type": "block_actions", "actions": [{"action_id": 5, "value": MARKER}]}
+    return signed("payload=" + quote(json.dumps(payload)))
+
+
 def json_nested_100k_deep(_: Stack) -> Request:
     return signed("[" * 100_000 + json.dumps(MARKER) + "]" * 100_000, JSON)
 
@@ -167,6 +185,11 @@ REFUSED = [
     pytest.param(json_null_payload, 400, id="json-null-payload"),
     pytest.param(json_object_of_the_wrong_shape, 400, id="json-wrong-shape"),
     pytest.param(json_nested_100k_deep, 400, id="json-nested-100k-deep"),
+    # Signed, yet shaped as Slack never sends: Bolt itself would crash on these (a 500).
+    pytest.param(event_that_is_not_an_object, 400, id="event-not-an-object"),
+    pytest.param(event_type_that_is_not_text, 400, id="event-type-not-text"),
+    pytest.param(interaction_without_actions, 400, id="interaction-without-actions"),
+    pytest.param(action_id_that_is_not_text, 400, id="action-id-not-text"),
     pytest.param(unknown_command, 404, id="unknown-command"),
     pytest.param(unknown_shortcut, 404, id="unknown-shortcut"),
 ]
