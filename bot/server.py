@@ -126,12 +126,16 @@ async def start_http(settings: Settings, services: Services | None = None) -> Ru
     return RunningServer(services=services, runner=runner, url=f"http://{host}:{port}")
 
 
-async def serve(settings: Settings) -> None:
-    """Runs until SIGTERM or SIGINT, then finishes work in flight and closes its clients."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Runs until ``stop`` is set, then finishes work in flight and closes its clients.
+
+    Without ``stop`` (the command), SIGTERM or SIGINT sets it.
+    """
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
     # What is loaded by now lives as long as the process: keeping it out of later collections spares
     # each full collection a rescan of every module and model (tens of milliseconds, mid-request).
     gc.freeze()
@@ -161,10 +165,17 @@ async def _serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:
     services = build_services(settings)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     handler = LoggedSocketModeHandler(build_app(services), app_token)
-    await handler.connect_async()
-    logger.info("connected to Slack in Socket Mode")
-    await stop.wait()
+    # The client retries a refused or unreachable connection forever: a stop must not wait for it.
+    connecting = asyncio.create_task(handler.connect_async())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait((connecting, stopping), return_when=asyncio.FIRST_COMPLETED)
+    if connecting.done():
+        connecting.result()  # a connection that failed for good stops the app here, with its error
+        logger.info("connected to Slack in Socket Mode")
+    await stopping
     logger.info("stopping: finishing work in flight")
+    connecting.cancel()
+    await asyncio.wait((connecting,))
     await handler.close_async()
     await services.aclose(DRAIN_SECONDS)
     logger.info("stopped")

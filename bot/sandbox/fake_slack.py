@@ -1,8 +1,10 @@
-"""A real HTTP server that answers like Slack's Web API and its response_url endpoints.
+"""A real HTTP server that answers like Slack's Web API, its response_url endpoints and Socket Mode.
 
 The app talks to it through slack_sdk (via `base_url`), so the exact requests the SDK sends are
 parsed and checked the way Slack would: token, channel membership, Block Kit limits, rate limits
-and the five-use rule of response URLs. Tests await recorded traffic instead of sleeping.
+and the five-use rule of response URLs. For Socket Mode, `apps.connections.open` hands out a
+WebSocket URL on this server, where tests push envelopes and read the app's acks. Tests await
+recorded traffic instead of sleeping.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import asyncio
 import json
 import secrets
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.sandbox.blockkit import block_kit_problems
 from bot.sandbox.lifecycle import LoopbackServer
@@ -24,6 +27,9 @@ from bot.sandbox.lifecycle import LoopbackServer
 RESPONSE_URL_MAX_USES = 5
 _JSON_FIELDS = ("blocks", "unfurls", "attachments", "metadata", "view")
 _POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
+CONNECTIONS_OPEN = "apps.connections.open"  # the one method called with the app-level token
+SOCKET_MODE_PATH = "/socket-mode"
+APP_ID = "A0HAMSA"
 
 AUTH_TEST = {
     "ok": True,
@@ -89,10 +95,14 @@ class _ResponseUrl:
 
 
 class FakeSlack(LoopbackServer):
-    """Loopback Slack: `POST /api/{method}` plus `/response/{token}` webhooks."""
+    """Loopback Slack: `POST /api/{method}`, `/response/{token}` webhooks and a Socket Mode WebSocket."""
 
-    def __init__(self, bot_token: str = "xoxb-test-token") -> None:
+    def __init__(self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token") -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.socket_acks: list[dict[str, Any]] = []
+        self._socket_tickets: set[str] = set()
+        self._socket: web.WebSocketResponse | None = None
         self.calls: list[SlackCall] = []
         self.responses: list[SlackResponse] = []
         self.rejected_responses: list[tuple[str, str]] = []
@@ -124,6 +134,7 @@ class FakeSlack(LoopbackServer):
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_route("*", "/response/{token}", self._handle_response_url)
+        app.router.add_get(SOCKET_MODE_PATH + "/{ticket}", self._handle_socket)
         runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.25, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -133,6 +144,9 @@ class FakeSlack(LoopbackServer):
 
     async def stop(self) -> None:
         """Stop answering and close every connection."""
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            await socket.close(code=WSCloseCode.GOING_AWAY)
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -178,6 +192,31 @@ class FakeSlack(LoopbackServer):
             ),
         )
         return list(matching())
+
+    async def wait_for_socket_connection(self, timeout: float = 5.0, *, connected: bool = True) -> None:
+        """Wait until the app holds an open Socket Mode connection (and was sent `hello`).
+
+        With `connected=False`: wait until it holds none (it closed the connection).
+        """
+        await self._wait(
+            lambda: (self._socket is not None) == connected,
+            timeout,
+            lambda: (
+                f"expected the Socket Mode connection {'open' if connected else 'closed'}; "
+                f"calls received: {self._call_summary()}"
+            ),
+        )
+
+    async def wait_for_socket_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """Wait for the app's acknowledgement of one envelope; return it (`envelope_id`, maybe `payload`)."""
+        acks: list[dict[str, Any]] = []
+
+        def acked() -> bool:
+            acks[:] = [ack for ack in self.socket_acks if ack.get("envelope_id") == envelope_id]
+            return bool(acks)
+
+        await self._wait(acked, timeout, lambda: f"no ack for envelope {envelope_id}; acks: {self.socket_acks!r:.1000}")
+        return acks[0]
 
     async def _wait(self, done: Callable[[], bool], timeout: float, describe: Callable[[], str]) -> None:
         try:
@@ -230,6 +269,71 @@ class FakeSlack(LoopbackServer):
         token = urlsplit(url).path.rsplit("/", 1)[-1]
         self._response_urls.setdefault(token, _ResponseUrl()).expired = True
 
+    # ---- Socket Mode --------------------------------------------------------------------------
+
+    async def send_envelope(
+        self, envelope_type: str, payload: dict[str, Any], *, accepts_response_payload: bool | None = None
+    ) -> str:
+        """Deliver one request over the Socket Mode connection, as Slack does; return its envelope_id.
+
+        `envelope_type` is `slash_commands`, `events_api` or `interactive`, and `payload` what Slack
+        would POST over HTTP, as JSON (the form fields of a slash command, the `event_callback`, the
+        interaction). `accepts_response_payload` defaults to Slack's: true for slash commands only.
+        """
+        socket = self._socket
+        if socket is None:
+            raise RuntimeError("no Socket Mode connection: await wait_for_socket_connection() first")
+        envelope_id = str(uuid.uuid4())
+        if accepts_response_payload is None:
+            accepts_response_payload = envelope_type == "slash_commands"
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "type": envelope_type,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if envelope_type == "events_api":
+            envelope.update(retry_attempt=0, retry_reason="")
+        await socket.send_json(envelope)
+        return envelope_id
+
+    def _new_socket_url(self) -> str:
+        ticket = secrets.token_urlsafe(18)
+        self._socket_tickets.add(ticket)
+        return f"ws://127.0.0.1:{self._port}{SOCKET_MODE_PATH}/{ticket}"
+
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["ticket"] not in self._socket_tickets:
+            raise web.HTTPNotFound(text="invalid_ticket")
+        socket = web.WebSocketResponse()  # answers the client's pings with pongs on its own
+        await socket.prepare(request)
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "applink-sandbox", "build_number": 1, "approximate_connection_time": 18060},
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        self._socket = socket
+        await self._notify()
+        try:
+            async for message in socket:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    ack = json.loads(message.data)
+                except ValueError:
+                    continue
+                if isinstance(ack, dict):
+                    self.socket_acks.append(ack)
+                    await self._notify()
+        finally:
+            if self._socket is socket:
+                self._socket = None
+                await self._notify()
+        return socket
+
     # ---- handlers ---------------------------------------------------------------------------
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
@@ -276,7 +380,7 @@ class FakeSlack(LoopbackServer):
             status, call.answer = fault.status, dict(fault.body)
             if fault.retry_after is not None:
                 headers = {"Retry-After": str(fault.retry_after)}
-        elif _token_of(request, params) != self.bot_token:
+        elif _token_of(request, params) != (self.app_token if method == CONNECTIONS_OPEN else self.bot_token):
             call.answer = {"ok": False, "error": "invalid_auth"}
         else:
             call.answer = self._answer(method, params)
@@ -296,6 +400,8 @@ class FakeSlack(LoopbackServer):
 
         if method == "auth.test":
             return dict(AUTH_TEST)
+        if method == CONNECTIONS_OPEN:
+            return {"ok": True, "url": self._new_socket_url()}
         if method == "chat.postMessage":
             ts = self._next_ts()
             message: dict[str, Any] = {
@@ -343,7 +449,7 @@ class FakeSlack(LoopbackServer):
             **view,
             "id": view_id,
             "team_id": AUTH_TEST["team_id"],
-            "app_id": "A0HAMSA",
+            "app_id": APP_ID,
             "bot_id": AUTH_TEST["bot_id"],
             "hash": secrets.token_hex(8),
         }
