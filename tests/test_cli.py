@@ -16,7 +16,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiohttp import web
 from pydantic import SecretStr
 
 from bot.check import OK, PROBLEM, run_check
@@ -25,7 +24,7 @@ from bot.demo import logging_state_kept
 from bot.messages import NOT_A_REFERENCE
 from bot.render.terminal import BUILDER_URL, mrkdwn_to_text
 from bot.sandbox.blockkit import block_kit_problems
-from bot.sandbox.fake_hamsa import FakeHamsa
+from bot.sandbox.fake_hamsa import FakeHamsa, GatedHamsa
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.samples import DOCUMENTED_ID, SAMPLES, documented_example
 from bot.sandbox.slack_requests import SlackSender
@@ -132,20 +131,6 @@ def test_serve_without_the_required_settings_exits_2_naming_them(tmp_path: Path)
     assert result.returncode == 2
     for name in ("SLACK_BOT_TOKEN", "HAMSA_API_KEY", "SLACK_SIGNING_SECRET"):
         assert name in result.stderr
-
-
-class GatedHamsa(FakeHamsa):
-    """Holds each conversation request until released, so a lookup is surely in flight at SIGTERM."""
-
-    def __init__(self, api_key: str) -> None:
-        super().__init__(api_key=api_key)
-        self.arrived = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def _handle_conversation(self, request: web.Request) -> web.StreamResponse:
-        self.arrived.set()
-        await self.release.wait()
-        return await super()._handle_conversation(request)
 
 
 class ServerLog:

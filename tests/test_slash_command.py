@@ -10,12 +10,11 @@ import uuid
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from bot import actions, messages
 from bot.render.summary import PLAY_RECORDING, SHOW_LOGS_LABEL
 from bot.sandbox import samples
-from bot.sandbox.fake_hamsa import FakeHamsa, Fault
+from bot.sandbox.fake_hamsa import Fault, GatedHamsa
 from bot.sandbox.slack_requests import DEFAULT_CHANNEL, DEFAULT_USER
 from bot.sandbox.stack import HAMSA_KEY, Stack, start_stack
 
@@ -179,20 +178,8 @@ async def test_every_request_gets_its_own_reference(stack: Stack) -> None:
     assert REFERENCE.findall(first["text"]) != REFERENCE.findall(second["text"])
 
 
-class GatedHamsa(FakeHamsa):
-    """Holds every conversation request until the test opens the gate."""
-
-    def __init__(self) -> None:
-        super().__init__(api_key=HAMSA_KEY)
-        self.gate = asyncio.Event()
-
-    async def _handle_conversation(self, request: web.Request) -> web.StreamResponse:
-        await self.gate.wait()
-        return await super()._handle_conversation(request)
-
-
 async def test_fifty_concurrent_commands_are_acked_before_hamsa_answers_any() -> None:
-    hamsa = GatedHamsa()
+    hamsa = GatedHamsa(api_key=HAMSA_KEY)
     ids = [str(uuid.uuid4()) for _ in range(50)]
     for conversation_id in ids:
         hamsa.conversations[conversation_id] = {**samples.documented_example(), "id": conversation_id}
@@ -206,7 +193,7 @@ async def test_fifty_concurrent_commands_are_acked_before_hamsa_answers_any() ->
             assert [ack.status_code for ack in acks] == [200] * 50
             assert stack.slack.responses == []  # nothing answered: Hamsa is still holding every lookup
         finally:
-            hamsa.gate.set()
+            hamsa.release.set()
 
         await stack.slack.wait_for_responses(50)
         for conversation_id, url in zip(ids, urls, strict=True):

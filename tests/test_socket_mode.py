@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 import pytest
-from aiohttp import web
 from pydantic import SecretStr
 
 from bot import actions
@@ -24,7 +23,7 @@ from bot.models import Conversation
 from bot.render.logs import render_logs_page
 from bot.render.summary import render_summary, summary_text
 from bot.sandbox import samples
-from bot.sandbox.fake_hamsa import FakeHamsa
+from bot.sandbox.fake_hamsa import FakeHamsa, GatedHamsa
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.slack_requests import DEFAULT_CHANNEL, block_actions, event_callback, link_shared_event, slash_command
 from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, sandbox_settings
@@ -34,20 +33,6 @@ APP_TOKEN = "xapp-1-A0HAMSA-sandbox-app-token"
 DOCUMENTED = Conversation.model_validate(samples.documented_example())
 DOCUMENTED_LINK = f"https://dashboard.tryhamsa.com/conversations/{samples.DOCUMENTED_ID}"
 COMMAND_LINE = re.compile(r"slack request kind=command:/hamsa ref=H-[0-9A-F]{6} status=200 latency_ms=\d+\.\d")
-
-
-class GatedHamsa(FakeHamsa):
-    """Holds each conversation request until released, so a lookup is surely in flight at the stop."""
-
-    def __init__(self, api_key: str) -> None:
-        super().__init__(api_key=api_key)
-        self.arrived = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def _handle_conversation(self, request: web.Request) -> web.StreamResponse:
-        self.arrived.set()
-        await self.release.wait()
-        return await super()._handle_conversation(request)
 
 
 @dataclass

@@ -350,3 +350,20 @@ def _abort(request: web.Request, response: web.StreamResponse | None = None) -> 
     if transport is not None:
         transport.abort()
     return response if response is not None else web.Response(status=500)
+
+
+class GatedHamsa(FakeHamsa):
+    """Holds every conversation request until ``release`` is set, so a lookup is surely in flight.
+
+    ``arrived`` is set when the first request comes in.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.arrived = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def _handle_conversation(self, request: web.Request) -> web.StreamResponse:
+        self.arrived.set()
+        await self.release.wait()
+        return await super()._handle_conversation(request)
