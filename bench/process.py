@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import aiohttp
 
 from bench.stand_ins import LINK_DOMAIN, BenchSlack
 from bot.sandbox.fake_hamsa import FakeHamsa
+from bot.sandbox.lifecycle import free_port
 from bot.sandbox.stack import SIGNING_SECRET
 from bot.settings import Settings
 
@@ -29,12 +29,6 @@ HEALTH_PATH = "/healthz"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def app_environment(hamsa: FakeHamsa, slack: BenchSlack, port: int, **extra: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -26,6 +25,7 @@ from bot.render.terminal import BUILDER_URL, mrkdwn_to_text
 from bot.sandbox.blockkit import block_kit_problems
 from bot.sandbox.fake_hamsa import FakeHamsa, GatedHamsa
 from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.lifecycle import free_port
 from bot.sandbox.samples import DOCUMENTED_ID, SAMPLES, documented_example
 from bot.sandbox.slack_requests import SlackSender
 from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, sandbox_settings
@@ -165,12 +165,6 @@ async def until_refused(url: str, attempts: int = 500) -> None:
                 pass  # closing down mid-request
             await asyncio.sleep(0.01)
     raise AssertionError(f"{url} still answered after {attempts} tries")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def test_serve_logs_each_request_and_on_sigterm_finishes_work_in_flight_then_exits_0(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import traceback
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -31,6 +30,7 @@ from bot.hamsa_client import CONVERSATION_PATH, USER_AGENT, HamsaClient
 from bot.models import Conversation, Status
 from bot.sandbox import samples
 from bot.sandbox.fake_hamsa import FakeHamsa, Fault
+from bot.sandbox.lifecycle import free_port
 from bot.settings import Settings
 
 # Distinctive, so that finding it anywhere it should not be is unambiguous.
@@ -99,12 +99,6 @@ async def until(predicate: Callable[[], bool], timeout: float = 2.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.005)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ---- the request -------------------------------------------------------------------------------
@@ -349,7 +343,7 @@ async def test_retries_are_bounded_by_max_attempts(
 
 
 async def test_connection_refused_is_unavailable(make_client: ClientFactory) -> None:
-    client = make_client(base_url=f"http://127.0.0.1:{closed_port()}")
+    client = make_client(base_url=f"http://127.0.0.1:{free_port()}")
 
     error = await lookup_error(client)
 

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 from abc import ABC, abstractmethod
 from typing import Self
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a process that must be told its port, or a refused connection)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class LoopbackServer(ABC):
