@@ -95,6 +95,7 @@ class Delivery:
         """
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+            self.client.session = self._session  # Web API calls share it with response_url replies
         return self._session
 
     async def aclose(self) -> None:
@@ -134,7 +135,7 @@ class Delivery:
         """One Web API call (retried by the client's handlers); None, logged, when it finally fails."""
         try:
             body = {name: value for name, value in params.items() if value is not None}
-            self.client.session = self.client.session or self._http()
+            self._http()
             response = await self.client.api_call(method, json=body)
         except SlackApiError as error:
             code = error.response.get("error", "unknown") if error.response is not None else "unknown"
