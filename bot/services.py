@@ -14,6 +14,7 @@ from bot.errors import ConversationNotFound, HamsaError, InvalidConversationId
 from bot.hamsa_client import HamsaClient
 from bot.messages import error_text, notice_blocks
 from bot.models import Conversation
+from bot.render.logs import LogsPage, render_logs_page
 from bot.render.summary import render_summary, summary_text
 from bot.settings import Settings
 
@@ -57,13 +58,22 @@ class Services:
             text = error_text(error, ref)
             return {"text": text, "blocks": notice_blocks(text)}
 
+    def caller_number_visible(self, *, private: bool) -> bool:
+        """The caller's number is personal data: in full only privately, or where configured."""
+        return private or self.settings.show_full_caller_number
+
     def summary(self, conversation: Conversation, *, private: bool, **options: Any) -> dict[str, Any]:
         """The summary message; caller numbers are masked wherever the channel could see them."""
-        show_number = private or self.settings.show_full_caller_number
+        show_number = self.caller_number_visible(private=private)
         return {
             "text": summary_text(conversation),
             "blocks": render_summary(conversation, show_caller_number=show_number, **options),
         }
+
+    def logs_page(self, conversation: Conversation, page: int, *, private: bool) -> LogsPage:
+        """A logs page; caller numbers are masked wherever the channel could see them."""
+        show_number = self.caller_number_visible(private=private)
+        return render_logs_page(conversation, page, private=private, show_caller_number=show_number)
 
     async def aclose(self, drain_seconds: float = 10.0) -> None:
         await self.background.drain(drain_seconds)

@@ -13,7 +13,6 @@ from bot.actions import ButtonValue, is_slack_ts, share_button
 from bot.listeners.payload import part, text
 from bot.messages import LOGS_ALREADY_POSTED, POSTED_PRIVATELY, notice_blocks
 from bot.models import Conversation
-from bot.render.logs import render_logs_page
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -66,13 +65,21 @@ class Click:
         self.user_id = user_id if _USER_ID.match(user_id) else None
 
 
-async def show_logs(services: Services, click: Click) -> None:
+async def _clicked_conversation(services: Services, click: Click) -> Conversation | None:
+    """The conversation of the clicked button; when it can't be had, the clicker is told privately."""
     found = await services.lookup(click.value.conversation_id, click.ref)
-    if not isinstance(found, Conversation):
-        await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found)
+    if isinstance(found, Conversation):
+        return found
+    await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found)
+    return None
+
+
+async def show_logs(services: Services, click: Click) -> None:
+    found = await _clicked_conversation(services, click)
+    if found is None:
         return
     if click.private or not click.channel or not click.thread_ts:
-        page = render_logs_page(found, 1, private=True)
+        page = services.logs_page(found, 1, private=True)
         await services.delivery.respond(
             click.response_url, click.ref, replace_original=True, text=page.text, blocks=page.blocks
         )
@@ -89,13 +96,13 @@ async def show_logs(services: Services, click: Click) -> None:
         )
         return
     services.posted_logs[key] = True  # before the post, so a second fast click sees it
-    page = render_logs_page(found, 1, show_caller_number=services.settings.show_full_caller_number)
+    page = services.logs_page(found, 1, private=False)
     posted = await services.delivery.post(
         click.ref, channel=click.channel, thread_ts=click.thread_ts, text=page.text, blocks=page.blocks
     )
     if posted is None:
         services.posted_logs.pop(key, None)
-        private = render_logs_page(found, 1, private=True)
+        private = services.logs_page(found, 1, private=True)
         note = {"type": "context", "elements": [{"type": "mrkdwn", "text": POSTED_PRIVATELY}]}
         await services.delivery.respond(
             click.response_url,
@@ -108,12 +115,10 @@ async def show_logs(services: Services, click: Click) -> None:
 
 
 async def turn_page(services: Services, click: Click) -> None:
-    found = await services.lookup(click.value.conversation_id, click.ref)
-    if not isinstance(found, Conversation):
-        await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found)
+    found = await _clicked_conversation(services, click)
+    if found is None:
         return
-    show_number = services.settings.show_full_caller_number
-    page = render_logs_page(found, click.value.page, private=click.private, show_caller_number=show_number)
+    page = services.logs_page(found, click.value.page, private=click.private)
     await services.delivery.respond(
         click.response_url, click.ref, replace_original=True, text=page.text, blocks=page.blocks
     )
@@ -128,9 +133,8 @@ async def back_to_summary(services: Services, click: Click) -> None:
 
 async def post_summary(services: Services, click: Click) -> None:
     """Share a private summary where everyone can see it: the channel, or the thread it came from."""
-    found = await services.lookup(click.value.conversation_id, click.ref)
-    if not isinstance(found, Conversation):
-        await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found)
+    found = await _clicked_conversation(services, click)
+    if found is None:
         return
     footer = f"Shared by <@{click.user_id}>" if click.user_id else None
     message = services.summary(found, private=False, footer=footer)

@@ -74,7 +74,7 @@ async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:
     conversations = {c.id: c for c in found if isinstance(c, Conversation)}
     if not conversations:
         return  # missing or unreadable: skipped quietly (each was logged by the lookup)
-    show_number = services.settings.show_full_caller_number
+    show_number = services.caller_number_visible(private=False)  # an unfurl is seen by the whole channel
     unfurls: dict[str, Any] = {}
     for url, conversation_id in by_url.items():
         conversation = conversations.get(conversation_id)
