@@ -49,8 +49,6 @@ async def _check_slack(settings: Settings) -> list[tuple[bool, str]]:
         return [(False, f"SLACK_BOT_TOKEN was refused by Slack ({code}): reinstall the app and copy the token again.")]
     except (aiohttp.ClientError, TimeoutError) as error:
         return [(False, f"Slack could not be reached at SLACK_API_URL ({type(error).__name__}).")]
-    finally:
-        await client.session.close() if client.session else None
     return [(True, f"SLACK_BOT_TOKEN works: bot @{auth.get('user')} in workspace {auth.get('team')}.")]
 
 
