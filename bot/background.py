@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from bot.messages import error_text
+
 logger = logging.getLogger(__name__)
+
+# Tells the person behind a request something, given the words (a private reply, a thread post).
+Tell = Callable[[str], Awaitable[None]]
 
 
 class Background:
@@ -19,20 +24,30 @@ class Background:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def spawn(self, work: Coroutine[Any, Any, None], ref: str) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(self._guard(work, ref))
+    def spawn(self, work: Coroutine[Any, Any, None], ref: str, *, tell: Tell | None = None) -> asyncio.Task[None]:
+        """Runs ``work``; if it fails, the traceback is logged with ``ref`` and ``tell`` says so.
+
+        ``tell`` reaches the person who made the request; work nobody asked for (an unfurl) has none.
+        """
+        task = asyncio.ensure_future(self._guard(work, ref, tell))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
     @staticmethod
-    async def _guard(work: Coroutine[Any, Any, None], ref: str) -> None:
+    async def _guard(work: Coroutine[Any, Any, None], ref: str, tell: Tell | None) -> None:
         try:
             await work
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as error:
             logger.exception("background work failed ref=%s", ref)
+            if tell is None:
+                return
+            try:
+                await tell(error_text(error, ref))
+            except Exception:
+                logger.exception("telling about the failure failed ref=%s", ref)
 
     async def drain(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for work in flight, then cancel what is left."""

@@ -104,14 +104,13 @@ async def _walkthrough(stack: Stack) -> None:
 
     # 4. "Show logs" on the preview: the first page of logs is posted in the message's thread.
     message_ts = event["message_ts"]
-    user_message = {"type": "message", "user": event["user"], "text": f"<{link}>", "ts": message_ts}
-    click = sender.action(
+    click = sender.unfurl_action(
         SHOW_LOGS,
         _button_value(unfurl_blocks, SHOW_LOGS, "the link preview"),
         response_url=slack.new_response_url(),
-        message=user_message,
-        is_app_unfurl=True,
+        message_ts=message_ts,
         app_unfurl_url=link,
+        blocks=unfurl_blocks,
     )
     await _send(stack, click, "Show logs")
     post = _call(stack, "chat.postMessage", "Show logs on the link preview")

@@ -70,17 +70,24 @@ def parse_conversation_ref(text: str, link_domains: Iterable[str]) -> str | None
     return conversation_id_from_url(candidate, link_domains)
 
 
-def find_conversation_refs(text: str, link_domains: Iterable[str], limit: int = 5) -> list[str]:
-    """Every distinct conversation ID in a message: links on the link domains and bare IDs."""
+def linked_and_bare_refs(text: str, link_domains: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The distinct conversation IDs in a message: those in links on the link domains (which Slack
+    unfurls), and those written bare."""
     domains = tuple(link_domains)
-    found: list[str] = []
+    linked: list[str] = []
     rest = text or ""
     for pattern in (_SLACK_LINK, _BARE_URL):
         for match in pattern.finditer(rest):
             conversation_id = conversation_id_from_url(match.group(1 if pattern is _SLACK_LINK else 0), domains)
             if conversation_id:
-                found.append(conversation_id)
+                linked.append(conversation_id)
         # A UUID inside some other site's link is not a reference to a conversation.
         rest = pattern.sub(" ", rest)
-    found.extend(m.lower() for m in _UUID_ANYWHERE.findall(rest))
-    return list(dict.fromkeys(found))[:limit]
+    bare = [m.lower() for m in _UUID_ANYWHERE.findall(rest)]
+    return list(dict.fromkeys(linked)), list(dict.fromkeys(bare))
+
+
+def find_conversation_refs(text: str, link_domains: Iterable[str], limit: int = 5) -> list[str]:
+    """Every distinct conversation ID in a message: links on the link domains and bare IDs."""
+    linked, bare = linked_and_bare_refs(text, link_domains)
+    return list(dict.fromkeys(linked + bare))[:limit]

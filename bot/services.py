@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cachetools import TTLCache
 
-from bot.background import Background
+from bot.background import Background, Tell
 from bot.delivery import Delivery
 from bot.errors import ConversationNotFound, HamsaError, InvalidConversationId
 from bot.hamsa_client import HamsaClient
@@ -24,8 +26,28 @@ logger = logging.getLogger("bot.lookup")
 _EVENT_MEMORY_SECONDS = 3600
 # A logs button pressed again within a day does not post the same logs again.
 _POSTED_LOGS_MEMORY_SECONDS = 24 * 3600
+# Slack delivers a mention again each time its message is edited; a day covers the edits that matter.
+_MENTION_MEMORY_SECONDS = 24 * 3600
 # Answers about the conversation, not faults of the app or of Hamsa.
 _EXPECTED = (ConversationNotFound, InvalidConversationId)
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What looking a conversation up gave: the conversation, or the notice to show instead."""
+
+    conversation: Conversation | None
+    notice: str = ""
+
+    def message(self, render: Callable[[Conversation], dict[str, Any]]) -> dict[str, Any]:
+        """``render(conversation)`` when it was found, else the notice."""
+        if self.conversation is None:
+            return self.notice_message()
+        return render(self.conversation)
+
+    def notice_message(self) -> dict[str, Any]:
+        """The notice as a message (it carries the reference code of the request)."""
+        return {"text": self.notice, "blocks": notice_blocks(self.notice)}
 
 
 @dataclass
@@ -38,6 +60,9 @@ class Services:
     posted_logs: TTLCache[tuple[str, str, str], bool] = field(
         default_factory=lambda: TTLCache(20_000, _POSTED_LOGS_MEMORY_SECONDS)
     )
+    answered_mentions: TTLCache[tuple[str, str], bool] = field(
+        default_factory=lambda: TTLCache(20_000, _MENTION_MEMORY_SECONDS)
+    )
 
     def first_delivery(self, event_id: str | None) -> bool:
         """False for an event Slack delivers again (same ``event_id``)."""
@@ -48,15 +73,46 @@ class Services:
         self.seen_events[event_id] = True
         return True
 
-    async def lookup(self, conversation_id: str, ref: str) -> Conversation | dict[str, Any]:
-        """The conversation, or the message to show instead (the error is logged with ``ref``)."""
+    def first_mention(self, channel: str, ts: str, *, edited: bool) -> bool:
+        """False for a message already answered: Slack delivers a mention again on every edit.
+
+        An edit of a message older than this memory is taken as answered, as it may well have been.
+        """
+        key = (channel, ts)
+        if key in self.answered_mentions:
+            return False
+        if edited and float(ts) < time.time() - _MENTION_MEMORY_SECONDS:
+            return False
+        self.answered_mentions[key] = True
+        return True
+
+    async def lookup(self, conversation_id: str, ref: str) -> Lookup:
+        """The conversation, or the notice to show instead (the error is logged with ``ref``)."""
         try:
-            return await self.hamsa.get_conversation(conversation_id)
+            return Lookup(await self.hamsa.get_conversation(conversation_id))
         except HamsaError as error:
             level = logging.INFO if isinstance(error, _EXPECTED) else logging.WARNING
             logger.log(level, "lookup failed ref=%s error=%s detail=%s", ref, type(error).__name__, error)
-            text = error_text(error, ref)
-            return {"text": text, "blocks": notice_blocks(text)}
+            return Lookup(None, error_text(error, ref))
+
+    def tell_privately(self, response_url: str, ref: str) -> Tell:
+        """Telling the person behind a command, button or shortcut: a private reply to them."""
+
+        async def tell(text: str) -> None:
+            blocks = notice_blocks(text)
+            await self.delivery.respond(
+                response_url, ref, response_type="ephemeral", replace_original=False, text=text, blocks=blocks
+            )
+
+        return tell
+
+    def tell_in_thread(self, channel: str, thread_ts: str, ref: str) -> Tell:
+        """Telling the person behind a mention: a reply in its thread."""
+
+        async def tell(text: str) -> None:
+            await self.delivery.post(ref, channel=channel, thread_ts=thread_ts, text=text, blocks=notice_blocks(text))
+
+        return tell
 
     def caller_number_visible(self, *, private: bool) -> bool:
         """The caller's number is personal data: in full only privately, or where configured."""

@@ -12,7 +12,7 @@ from bot.models import Conversation
 from bot.render.logs import NEWER, OLDER, PAGE_SIZE, render_logs_page
 from bot.sandbox import samples
 from bot.sandbox.blockkit import block_kit_problems
-from bot.sandbox.slack_requests import DEFAULT_CHANNEL, new_ts
+from bot.sandbox.slack_requests import DEFAULT_CHANNEL, link_shared_event, new_ts
 from bot.sandbox.stack import Stack
 
 DOCUMENTED_LINK = f"https://dashboard.tryhamsa.com/conversations/{samples.DOCUMENTED_ID}"
@@ -23,28 +23,36 @@ def conversation(data: dict[str, Any]) -> Conversation:
     return Conversation.model_validate(data)
 
 
-def person_message(ts: str, thread_ts: str | None = None) -> dict[str, Any]:
-    """The message a person posted with a conversation link (its unfurl holds the button)."""
-    message = {"type": "message", "user": "U0BOB", "text": f"<{DOCUMENTED_LINK}>", "ts": ts}
-    if thread_ts:
-        message["thread_ts"] = thread_ts
-    return message
+async def unfurl(stack: Stack, conversation_id: str = samples.DOCUMENTED_ID, **where: Any) -> tuple[str, str]:
+    """Post a conversation link (``where``: channel, thread_ts) and let the app unfurl it.
+
+    Returns the ts of the message holding the link and the value of the unfurl's logs button.
+    """
+    link = f"https://dashboard.tryhamsa.com/conversations/{conversation_id}"
+    event = link_shared_event([link], **where)
+    before = len(stack.slack.calls_to("chat.unfurl"))
+    await stack.sender.event(event)
+    unfurl_call = (await stack.slack.wait_for_calls("chat.unfurl", before + 1))[before]
+    (logs,) = [
+        element
+        for block in unfurl_call.params["unfurls"][link]["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == actions.SHOW_LOGS
+    ]
+    return event["message_ts"], logs["value"]
 
 
-async def click_logs_on_unfurl(
-    stack: Stack, ts: str, *, thread_ts: str | None = None, channel: str = DEFAULT_CHANNEL, value: str = SHOW_LOGS
-) -> str:
+async def click_logs_on_unfurl(stack: Stack, ts: str, *, channel: str = DEFAULT_CHANNEL, value: str = SHOW_LOGS) -> str:
+    """Click Show logs inside the unfurl of the message ``ts``, as Slack reports such a click."""
     url = stack.slack.new_response_url()
-    ack = await stack.sender.action(
+    ack = await stack.sender.unfurl_action(
         actions.SHOW_LOGS,
         value,
         response_url=url,
         channel_id=channel,
         message_ts=ts,
-        thread_ts=thread_ts,
-        is_app_unfurl=True,
         app_unfurl_url=DOCUMENTED_LINK,
-        message=person_message(ts, thread_ts),
     )
     assert ack.status_code == 200
     return url
@@ -63,9 +71,9 @@ def paging_buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 async def test_logs_from_an_unfurl_go_into_the_thread_of_that_message(stack: Stack) -> None:
-    ts = new_ts()
+    ts, value = await unfurl(stack)
 
-    await click_logs_on_unfurl(stack, ts)
+    await click_logs_on_unfurl(stack, ts, value=value)
 
     (post,) = await stack.slack.wait_for_calls("chat.postMessage")
     assert post.params["channel"] == DEFAULT_CHANNEL
@@ -94,13 +102,15 @@ async def test_logs_posted_in_a_thread_mask_the_caller_number(stack: Stack) -> N
     assert "501234567" not in posted
 
 
-async def test_logs_from_a_reply_go_under_the_root_of_its_thread(stack: Stack) -> None:
-    root, reply = new_ts(), new_ts()
+async def test_logs_from_the_unfurl_of_a_link_posted_in_a_thread_go_into_that_thread(stack: Stack) -> None:
+    root = new_ts()
+    reply, value = await unfurl(stack, thread_ts=root)
 
-    await click_logs_on_unfurl(stack, reply, thread_ts=root)
+    # The click names only the reply (message_ts); the thread comes from the unfurl's button.
+    await click_logs_on_unfurl(stack, reply, value=value)
 
     (post,) = await stack.slack.wait_for_calls("chat.postMessage")
-    assert post.params["thread_ts"] == root
+    assert (post.params["channel"], post.params["thread_ts"]) == (DEFAULT_CHANNEL, root)
 
 
 async def test_logs_from_a_private_answer_replace_it_in_place(stack: Stack) -> None:
@@ -177,6 +187,23 @@ async def test_where_the_bot_cannot_post_the_logs_are_shown_privately(stack: Sta
     assert response.body["response_type"] == "ephemeral"
     (refused,) = stack.slack.calls_to("chat.postMessage")
     assert refused.answer == {"ok": False, "error": "not_in_channel"}
+
+
+async def test_once_the_bot_is_invited_a_second_click_posts_the_logs_in_the_thread(stack: Stack) -> None:
+    stack.slack.non_member_channels.add("C0ELSEWHERE")
+    ts = new_ts()
+    first = await click_logs_on_unfurl(stack, ts, channel="C0ELSEWHERE")
+    await stack.slack.wait_for_responses(1, url=first)
+
+    stack.slack.non_member_channels.discard("C0ELSEWHERE")  # someone ran /invite @Hamsa
+    second = await click_logs_on_unfurl(stack, ts, channel="C0ELSEWHERE")
+
+    refused, posted = await stack.slack.wait_for_calls("chat.postMessage", 2)
+    assert refused.answer is not None and refused.answer["error"] == "not_in_channel"
+    assert (posted.params["channel"], posted.params["thread_ts"]) == ("C0ELSEWHERE", ts)
+    assert posted.answer is not None and posted.answer["ok"]
+    await stack.services.background.drain(5)
+    assert stack.slack.responses_to(second) == []
 
 
 async def test_logs_of_a_missing_conversation_say_not_found(stack: Stack) -> None:

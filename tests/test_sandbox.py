@@ -26,6 +26,7 @@ from bot.sandbox.slack_requests import (
     link_shared_event,
     sign,
     slash_command,
+    unfurl_block_actions,
 )
 
 KEY = {"Authorization": "Token test-hamsa-key"}
@@ -84,6 +85,20 @@ def test_payloads_have_slack_shapes() -> None:
     payload = parse_body(body, "application/x-www-form-urlencoded")
     assert payload["type"] == "block_actions" and "message" not in payload
     assert payload["container"]["is_ephemeral"] is True and payload["actions"][0]["value"] == "v1"
+
+    link = "https://dashboard.tryhamsa.com/x"
+    body, _ = unfurl_block_actions("show_logs", "v2", response_url="http://r/3", app_unfurl_url=link, message_ts="1.3")
+    payload = parse_body(body, "application/x-www-form-urlencoded")
+    assert "message" not in payload and payload["app_unfurl"]["app_unfurl_url"] == link
+    assert payload["container"] == {
+        "type": "message_attachment",
+        "message_ts": "1.3",
+        "attachment_id": 1,
+        "channel_id": payload["channel"]["id"],
+        "is_ephemeral": False,
+        "is_app_unfurl": True,
+        "app_unfurl_url": link,
+    }
 
     composer = link_shared_event(["https://dashboard.tryhamsa.com/x"], source="composer")
     assert composer["channel"] == "COMPOSER" and composer["links"][0]["domain"] == "dashboard.tryhamsa.com"

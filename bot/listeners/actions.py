@@ -39,7 +39,7 @@ def register(app: AsyncApp, services: Services) -> None:
             # URL buttons (the recording) also send an action; they and unknown ones need only the ack.
             return
         click = Click(body, value, ref)
-        services.background.spawn(handler(services, click), ref)
+        services.background.spawn(handler(services, click), ref, tell=services.tell_privately(click.response_url, ref))
 
 
 class Click:
@@ -68,10 +68,9 @@ class Click:
 async def _clicked_conversation(services: Services, click: Click) -> Conversation | None:
     """The conversation of the clicked button; when it can't be had, the clicker is told privately."""
     found = await services.lookup(click.value.conversation_id, click.ref)
-    if isinstance(found, Conversation):
-        return found
-    await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found)
-    return None
+    if found.conversation is None:
+        await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found.notice_message())
+    return found.conversation
 
 
 async def show_logs(services: Services, click: Click) -> None:
@@ -126,9 +125,8 @@ async def turn_page(services: Services, click: Click) -> None:
 
 async def back_to_summary(services: Services, click: Click) -> None:
     found = await services.lookup(click.value.conversation_id, click.ref)
-    if isinstance(found, Conversation):
-        found = services.summary(found, private=True, extra_buttons=(share_button(found.id),))
-    await services.delivery.respond(click.response_url, click.ref, replace_original=True, **found)
+    message = found.message(lambda c: services.summary(c, private=True, extra_buttons=(share_button(c.id),)))
+    await services.delivery.respond(click.response_url, click.ref, replace_original=True, **message)
 
 
 async def post_summary(services: Services, click: Click) -> None:

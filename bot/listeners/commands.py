@@ -8,7 +8,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.actions import share_button
 from bot.messages import NOT_A_REFERENCE, USAGE, notice_blocks
-from bot.models import Conversation
 from bot.refs import parse_conversation_ref
 from bot.services import Services
 
@@ -20,12 +19,13 @@ def register(app: AsyncApp, services: Services) -> None:
     async def hamsa_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()  # first, whatever Hamsa does: Slack gives up after 3 seconds
         ref = context["ref"]
-        services.background.spawn(answer(services, command, ref), ref)
+        response_url = str(command.get("response_url") or "")
+        tell = services.tell_privately(response_url, ref)
+        services.background.spawn(answer(services, command, response_url, ref), ref, tell=tell)
 
 
-async def answer(services: Services, command: dict[str, Any], ref: str) -> None:
+async def answer(services: Services, command: dict[str, Any], response_url: str, ref: str) -> None:
     text = str(command.get("text") or "").strip()
-    response_url = str(command.get("response_url") or "")
     if text.lower() in HELP_WORDS:
         await services.delivery.respond(response_url, ref, text=USAGE, blocks=notice_blocks(USAGE))
         return
@@ -35,8 +35,5 @@ async def answer(services: Services, command: dict[str, Any], ref: str) -> None:
         await services.delivery.respond(response_url, ref, text=NOT_A_REFERENCE, blocks=blocks)
         return
     found = await services.lookup(conversation_id, ref)
-    if isinstance(found, Conversation):
-        message = services.summary(found, private=True, extra_buttons=(share_button(found.id),))
-    else:
-        message = found
+    message = found.message(lambda c: services.summary(c, private=True, extra_buttons=(share_button(c.id),)))
     await services.delivery.respond(response_url, ref, response_type="ephemeral", **message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -14,9 +14,9 @@ from bot.actions import is_slack_ts
 from bot.listeners.payload import part, text
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
 from bot.models import Conversation
-from bot.refs import conversation_id_from_url, find_conversation_refs
+from bot.refs import conversation_id_from_url, linked_and_bare_refs
 from bot.render.summary import render_condensed, render_summary, summary_text
-from bot.services import Services
+from bot.services import Lookup, Services
 
 logger = logging.getLogger(__name__)
 
@@ -28,30 +28,30 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 def register(app: AsyncApp, services: Services) -> None:
     @app.event("link_shared")
     async def link_shared(body: dict[str, Any], context: AsyncBoltContext) -> None:
-        _first_delivery_only(services, body, context["ref"], unfurl)
+        ref, event_id = context["ref"], body.get("event_id")
+        if not services.first_delivery(event_id):  # Slack's retries carry the same event_id
+            logger.info("duplicate event ignored ref=%s event_id=%.40s", ref, event_id)
+            return
+        # Nobody asked for an unfurl, so there is nobody to tell if it fails: it is only logged.
+        services.background.spawn(unfurl(services, part(body, "event"), ref), ref)
 
     @app.event("app_mention")
     async def app_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
-        _first_delivery_only(services, body, context["ref"], answer_mention)
+        ref = context["ref"]
+        mention = Mention.read(part(body, "event"))
+        if mention is None:
+            return
+        # Retries and edits of the message arrive as new deliveries of the same channel and ts.
+        if not services.first_mention(mention.channel, mention.ts, edited=mention.edited):
+            logger.info("mention already answered ref=%s", ref)
+            return
+        tell = services.tell_in_thread(mention.channel, mention.thread_ts, ref)
+        services.background.spawn(answer_mention(services, mention, ref), ref, tell=tell)
 
     @app.event(re.compile(".*"))
     async def other_event(event: dict[str, Any], context: AsyncBoltContext) -> None:
         # Subscribed events the app has no use for are acknowledged quietly, never refused.
         logger.debug("event ignored ref=%s type=%.40s", context["ref"], event.get("type"))
-
-
-def _first_delivery_only(
-    services: Services,
-    body: dict[str, Any],
-    ref: str,
-    work: Callable[[Services, dict[str, Any], str], Coroutine[Any, Any, None]],
-) -> None:
-    """Starts ``work`` for an event unless Slack already delivered it (retries carry the same event_id)."""
-    event_id = body.get("event_id")
-    if services.first_delivery(event_id):
-        services.background.spawn(work(services, part(body, "event"), ref), ref)
-    else:
-        logger.info("duplicate event ignored ref=%s event_id=%.40s", ref, event_id)
 
 
 async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:
@@ -71,54 +71,76 @@ async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:
         found = [await services.lookup(ids[0], ref)]
     else:
         found = await asyncio.gather(*(services.lookup(conversation_id, ref) for conversation_id in ids))
-    conversations = {c.id: c for c in found if isinstance(c, Conversation)}
+    conversations = {c.id: c for c in (f.conversation for f in found) if c is not None}
     if not conversations:
         return  # missing or unreadable: skipped quietly (each was logged by the lookup)
     show_number = services.caller_number_visible(private=False)  # an unfurl is seen by the whole channel
+    # A click inside an unfurl does not say which thread its message is in, so the logs button
+    # carries the thread of a link posted as a reply.
+    thread_ts = event.get("thread_ts") if is_slack_ts(event.get("thread_ts")) else None
     unfurls: dict[str, Any] = {}
     for url, conversation_id in by_url.items():
         conversation = conversations.get(conversation_id)
         if conversation is None:
             continue
         if len(ids) == 1:
-            blocks = render_summary(conversation, show_caller_number=show_number)
+            blocks = render_summary(conversation, show_caller_number=show_number, logs_thread_ts=thread_ts)
         else:
-            blocks = render_condensed(conversation)
+            blocks = render_condensed(conversation, logs_thread_ts=thread_ts)
         unfurls[url] = {"blocks": blocks}
     await services.delivery.unfurl(ref, unfurls=unfurls, event=event)
 
 
-async def answer_mention(services: Services, event: dict[str, Any], ref: str) -> None:
-    """Answer in the thread the app was mentioned in (starting one under a top-level message)."""
-    channel = event.get("channel")
-    thread_ts = event.get("thread_ts") or event.get("ts")
-    if not isinstance(channel, str) or not is_slack_ts(thread_ts):
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A message mentioning the app, and the thread its answer goes to."""
+
+    channel: str
+    ts: str
+    thread_ts: str  # the message's thread, or a new one under the message
+    text: str
+    edited: bool
+
+    @classmethod
+    def read(cls, event: dict[str, Any]) -> Mention | None:
+        channel, ts = event.get("channel"), event.get("ts")
+        thread_ts = event.get("thread_ts") or ts
+        if not isinstance(channel, str) or not is_slack_ts(ts) or not is_slack_ts(thread_ts):
+            return None
+        return cls(channel, str(ts), str(thread_ts), text(event, "text"), "edited" in event)
+
+
+async def answer_mention(services: Services, mention: Mention, ref: str) -> None:
+    """Answer in the thread with what the message's own link unfurls do not show.
+
+    Slack unfurls the message's conversation links with the full summary, so those are not repeated:
+    bare IDs get their summary (condensed when there are several), a link gets words only when its
+    conversation can't be shown (its unfurl then stays plain), and a message whose references are
+    all links that unfurl gets no reply.
+    """
+    linked, bare = linked_and_bare_refs(_MENTION.sub(" ", mention.text), services.settings.hamsa_link_domains)
+    linked = linked[:MAX_LINKS]
+    bare = [conversation_id for conversation_id in bare if conversation_id not in linked][:MAX_MENTIONED]
+    if not linked and not bare:
+        usage = notice_blocks(NO_REFERENCE_IN_MESSAGE, with_usage=True)
+        await services.delivery.post(
+            ref, channel=mention.channel, thread_ts=mention.thread_ts, text=NO_REFERENCE_IN_MESSAGE, blocks=usage
+        )
         return
-    said = _MENTION.sub(" ", text(event, "text"))
-    ids = find_conversation_refs(said, services.settings.hamsa_link_domains, limit=MAX_MENTIONED)
-    if not ids:
-        message: dict[str, Any] = {
-            "text": NO_REFERENCE_IN_MESSAGE,
-            "blocks": notice_blocks(NO_REFERENCE_IN_MESSAGE, with_usage=True),
-        }
-    else:
-        found = await asyncio.gather(*(services.lookup(conversation_id, ref) for conversation_id in ids))
-        if len(found) == 1:
-            only = found[0]
-            message = services.summary(only, private=False) if isinstance(only, Conversation) else only
-        else:
-            message = _several(found)
-    await services.delivery.post(ref, channel=channel, thread_ts=thread_ts, **message)
+    found = await asyncio.gather(*(services.lookup(conversation_id, ref) for conversation_id in bare + linked))
+    shown = found[: len(bare)] + [item for item in found[len(bare) :] if item.conversation is None]
+    if shown:
+        message = _answer(services, shown)
+        await services.delivery.post(ref, channel=mention.channel, thread_ts=mention.thread_ts, **message)
 
 
-def _several(found: list[Conversation | dict[str, Any]]) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = []
-    lines: list[str] = []
-    for item in found:
-        if isinstance(item, Conversation):
-            blocks.extend(render_condensed(item))
-            lines.append(summary_text(item))
-        else:
-            blocks.extend(item["blocks"])
-            lines.append(item["text"])
-    return {"text": "\n".join(lines), "blocks": blocks}
+def _condensed(conversation: Conversation) -> dict[str, Any]:
+    return {"text": summary_text(conversation), "blocks": render_condensed(conversation)}
+
+
+def _answer(services: Services, found: list[Lookup]) -> dict[str, Any]:
+    """One conversation gets its summary; several get a condensed line (or a notice) each."""
+    if len(found) == 1:
+        return found[0].message(lambda c: services.summary(c, private=False))
+    parts = [item.message(_condensed) for item in found]
+    return {"text": "\n".join(p["text"] for p in parts), "blocks": [b for p in parts for b in p["blocks"]]}

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.actions import PREVIEW_SHORTCUT, is_slack_ts, post_in_thread_button
-from bot.listeners.payload import part, text
+from bot.listeners.payload import message_text, part, text
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
 from bot.models import Conversation
 from bot.refs import find_conversation_refs
@@ -19,20 +19,22 @@ def register(app: AsyncApp, services: Services) -> None:
     async def preview(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
         ref = context["ref"]
-        services.background.spawn(answer(services, body, ref), ref)
+        response_url = text(body, "response_url")
+        tell = services.tell_privately(response_url, ref)
+        services.background.spawn(answer(services, part(body, "message"), response_url, ref), ref, tell=tell)
 
 
-async def answer(services: Services, body: dict[str, Any], ref: str) -> None:
-    message = part(body, "message")
-    response_url = text(body, "response_url")
+async def answer(services: Services, message: dict[str, Any], response_url: str, ref: str) -> None:
     thread_ts = next((ts for ts in (message.get("thread_ts"), message.get("ts")) if is_slack_ts(ts)), None)
-    ids = find_conversation_refs(text(message, "text"), services.settings.hamsa_link_domains, limit=1)
+    ids = find_conversation_refs(message_text(message), services.settings.hamsa_link_domains, limit=1)
     if not ids:
         blocks = notice_blocks(NO_REFERENCE_IN_MESSAGE, with_usage=True)
         await services.delivery.respond(response_url, ref, text=NO_REFERENCE_IN_MESSAGE, blocks=blocks)
         return
+
+    def preview(conversation: Conversation) -> dict[str, Any]:
+        buttons = (post_in_thread_button(conversation.id, thread_ts),) if thread_ts else ()
+        return services.summary(conversation, private=True, extra_buttons=buttons)
+
     found = await services.lookup(ids[0], ref)
-    if isinstance(found, Conversation):
-        buttons = (post_in_thread_button(found.id, thread_ts),) if thread_ts else ()
-        found = services.summary(found, private=True, extra_buttons=buttons)
-    await services.delivery.respond(response_url, ref, response_type="ephemeral", **found)
+    await services.delivery.respond(response_url, ref, response_type="ephemeral", **found.message(preview))

@@ -109,8 +109,9 @@ def summary_text(conversation: Conversation) -> str:
     return f"{inline(title_of(conversation, 200), 200)} — " + ", ".join(p for p in parts if p != UNKNOWN)
 
 
-def logs_button(conversation_id: str) -> dict[str, Any]:
-    return button(SHOW_LOGS_LABEL, SHOW_LOGS, ButtonValue(conversation_id))
+def logs_button(conversation_id: str, thread_ts: str | None = None) -> dict[str, Any]:
+    """``thread_ts``: the thread the logs go to, when the click itself cannot tell (in an unfurl)."""
+    return button(SHOW_LOGS_LABEL, SHOW_LOGS, ButtonValue(conversation_id, thread_ts=thread_ts))
 
 
 def _field(label: str, value: str) -> dict[str, str]:
@@ -123,6 +124,7 @@ def render_summary(
     show_caller_number: bool = False,
     extra_buttons: tuple[dict[str, Any], ...] = (),
     footer: str | None = None,
+    logs_thread_ts: str | None = None,
 ) -> list[dict[str, Any]]:
     """The full summary. ``footer`` is trusted mrkdwn written by the app (e.g. who shared it)."""
     fields = [
@@ -159,7 +161,7 @@ def render_summary(
                 "url": url,
             }
         )
-    buttons.append(logs_button(conversation.id))
+    buttons.append(logs_button(conversation.id, logs_thread_ts))
     buttons.extend(extra_buttons)
     blocks.append({"type": "actions", "elements": buttons})
 
@@ -171,7 +173,7 @@ def render_summary(
     return blocks
 
 
-def render_condensed(conversation: Conversation) -> list[dict[str, Any]]:
+def render_condensed(conversation: Conversation, *, logs_thread_ts: str | None = None) -> list[dict[str, Any]]:
     """One line per conversation, for messages that link several."""
     line = " · ".join(
         part
@@ -184,7 +186,8 @@ def render_condensed(conversation: Conversation) -> list[dict[str, Any]]:
         )
         if part != UNKNOWN
     )
+    logs = logs_button(conversation.id, logs_thread_ts)
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": line}, "accessory": logs_button(conversation.id)},
+        {"type": "section", "text": {"type": "mrkdwn", "text": line}, "accessory": logs},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Conversation {code(conversation.id, 80)}"}]},
     ]

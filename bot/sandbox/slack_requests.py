@@ -165,8 +165,14 @@ def app_mention_event(
     ts: str | None = None,
     thread_ts: str | None = None,
     user: str = DEFAULT_USER,
+    edited: bool = False,
 ) -> dict[str, Any]:
-    """An `app_mention` event for a message mentioning the bot."""
+    """An `app_mention` event for a message mentioning the bot.
+
+    https://docs.slack.dev/reference/events/app_mention: editing a message that mentions the app
+    delivers the event again, with the message's `channel` and `ts` and an `edited{user, ts}` field
+    (`edited=True`, with the edited `ts` of the message it was first delivered for).
+    """
     ts = ts or new_ts()
     event: dict[str, Any] = {
         "type": "app_mention",
@@ -175,7 +181,7 @@ def app_mention_event(
         "ts": ts,
         "team": TEAM_ID,
         "channel": channel,
-        "event_ts": ts,
+        "event_ts": new_ts() if edited else ts,
         "client_msg_id": _uuid_like(),
         "blocks": [
             {
@@ -188,6 +194,8 @@ def app_mention_event(
     if thread_ts is not None:
         event["thread_ts"] = thread_ts
         event["parent_user_id"] = user
+    if edited:
+        event["edited"] = {"user": user, "ts": event["event_ts"]}
     return event
 
 
@@ -223,14 +231,16 @@ def block_actions(
     message_ts: str | None = None,
     thread_ts: str | None = None,
     is_ephemeral: bool = False,
-    is_app_unfurl: bool = False,
-    app_unfurl_url: str | None = None,
     message: dict[str, Any] | None = None,
     user_id: str = DEFAULT_USER,
     block_id: str | None = None,
     button_text: str = "Button",
 ) -> tuple[str, str]:
-    """A `block_actions` payload for a button click, form-encoded as `payload=<json>`."""
+    """A `block_actions` payload for a button on a message, form-encoded as `payload=<json>`.
+
+    Shape: https://docs.slack.dev/reference/interaction-payloads/block_actions-payload (no `message`
+    on an ephemeral message). A button inside an unfurl is another shape: `unfurl_block_actions`.
+    """
     message_ts = message_ts or (message or {}).get("ts") or new_ts()
     container: dict[str, Any] = {
         "type": "message",
@@ -240,25 +250,12 @@ def block_actions(
     }
     if thread_ts is not None:
         container["thread_ts"] = thread_ts
-    if is_app_unfurl:
-        container["is_app_unfurl"] = True
-        container["app_unfurl_url"] = app_unfurl_url
-    action_ts = new_ts()
     payload: dict[str, Any] = {
         "type": "block_actions",
         **_interaction_common(user_id, channel_id, response_url),
         "container": container,
         "state": {"values": {}},
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": block_id or secrets.token_urlsafe(4),
-                "value": value,
-                "type": "button",
-                "action_ts": action_ts,
-                "text": {"type": "plain_text", "text": button_text, "emoji": True},
-            }
-        ],
+        "actions": [_button_action(action_id, value, block_id, button_text)],
     }
     if not is_ephemeral:
         if message is None:
@@ -277,6 +274,58 @@ def block_actions(
     return _form_payload(payload)
 
 
+def unfurl_block_actions(
+    action_id: str,
+    value: str,
+    *,
+    response_url: str,
+    app_unfurl_url: str,
+    message_ts: str,
+    blocks: list[dict[str, Any]] | None = None,
+    channel_id: str = DEFAULT_CHANNEL,
+    user_id: str = DEFAULT_USER,
+    block_id: str | None = None,
+    button_text: str = "Button",
+) -> tuple[str, str]:
+    """A click on a button inside an app's unfurl, form-encoded as `payload=<json>`.
+
+    Slack sends a `message_attachment` container and an `app_unfurl` object holding only the app's
+    blocks, and no `message`: the click says neither what the message said nor which thread it is
+    in ("Alternate interactive payload behavior" in
+    https://docs.slack.dev/messaging/unfurling-links-in-messages). `message_ts` is the message
+    holding the link (a thread reply's own ts when the link was posted in a thread).
+    """
+    container = {
+        "type": "message_attachment",
+        "message_ts": message_ts,
+        "attachment_id": 1,
+        "channel_id": channel_id,
+        "is_ephemeral": False,
+        "is_app_unfurl": True,
+        "app_unfurl_url": app_unfurl_url,
+    }
+    payload = {
+        "type": "block_actions",
+        **_interaction_common(user_id, channel_id, response_url),
+        "container": container,
+        "app_unfurl": {"id": 1, "blocks": blocks or [], "app_unfurl_url": app_unfurl_url, "is_app_unfurl": True},
+        "state": {"values": {}},
+        "actions": [_button_action(action_id, value, block_id, button_text)],
+    }
+    return _form_payload(payload)
+
+
+def _button_action(action_id: str, value: str, block_id: str | None, button_text: str) -> dict[str, Any]:
+    return {
+        "action_id": action_id,
+        "block_id": block_id or secrets.token_urlsafe(4),
+        "value": value,
+        "type": "button",
+        "action_ts": new_ts(),
+        "text": {"type": "plain_text", "text": button_text, "emoji": True},
+    }
+
+
 def message_shortcut(
     callback_id: str,
     message: dict[str, Any],
@@ -285,7 +334,12 @@ def message_shortcut(
     channel_id: str = DEFAULT_CHANNEL,
     user_id: str = DEFAULT_USER,
 ) -> tuple[str, str]:
-    """A message-shortcut (`message_action`) payload, form-encoded as `payload=<json>`."""
+    """A message-shortcut (`message_action`) payload, form-encoded as `payload=<json>`.
+
+    https://docs.slack.dev/reference/interaction-payloads/shortcuts-interaction-payload: `message`
+    is the message as Slack stores it, with its `blocks` and `attachments` (unfurls among them) when
+    it has any; its `text` may be only the fallback of those blocks.
+    """
     message = {"type": "message", "ts": new_ts(), "user": DEFAULT_USER, "text": "", **message}
     payload = {
         "type": "message_action",
@@ -335,6 +389,10 @@ class SlackSender:
     async def action(self, action_id: str, value: str, **kw: Any) -> httpx.Response:
         """Click a button (see `block_actions` for the keyword arguments)."""
         return await self.post(*block_actions(action_id, value, **kw))
+
+    async def unfurl_action(self, action_id: str, value: str, **kw: Any) -> httpx.Response:
+        """Click a button inside an unfurl (see `unfurl_block_actions` for the keyword arguments)."""
+        return await self.post(*unfurl_block_actions(action_id, value, **kw))
 
     async def shortcut(self, callback_id: str, message: dict[str, Any], **kw: Any) -> httpx.Response:
         """Run a message shortcut (see `message_shortcut` for the keyword arguments)."""
