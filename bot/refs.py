@@ -71,8 +71,10 @@ def parse_conversation_ref(text: str, link_domains: Iterable[str]) -> str | None
 
 
 def linked_and_bare_refs(text: str, link_domains: Iterable[str]) -> tuple[list[str], list[str]]:
-    """The distinct conversation IDs in a message: those in links on the link domains (which Slack
-    unfurls), and those written bare."""
+    """A message's distinct conversation IDs, as (those in links on the link domains, those written bare).
+
+    Slack unfurls the links itself; bare IDs are the ones only an answer from the app can show.
+    """
     domains = tuple(link_domains)
     linked: list[str] = []
     rest = text or ""

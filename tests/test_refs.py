@@ -7,10 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import HamsaError, InvalidConversationId
+from bot.listeners.payload import message_text
 from bot.refs import (
     MAX_REF_LENGTH,
     conversation_id_from_url,
     find_conversation_refs,
+    linked_and_bare_refs,
     normalize_conversation_id,
     parse_conversation_ref,
 )
@@ -181,6 +183,43 @@ def test_mention_text_yields_dashboard_links_and_bare_ids_in_order() -> None:
     )
 
     assert find_conversation_refs(text, DOMAINS) == [ID, THIRD_ID, OTHER_ID]
+
+
+def test_links_and_bare_ids_are_told_apart() -> None:
+    text = f"<@U012AB3CD> <{DASHBOARD}/calls/{ID}|this call>, {OTHER_ID} and again {ID}, {DASHBOARD}/calls/{ID}"
+
+    assert linked_and_bare_refs(text, DOMAINS) == ([ID], [OTHER_ID, ID])
+
+
+def test_message_text_reads_text_blocks_and_attachments_but_not_button_values() -> None:
+    message = {
+        "text": "fallback",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "in a section"}},
+            {"type": "actions", "elements": [{"type": "button", "value": OTHER_ID, "url": "https://x.example/"}]},
+        ],
+        "attachments": [{"from_url": f"{DASHBOARD}/calls/{ID}", "title": "a title", "id": 1}],
+        "metadata": {"event_payload": {"text": THIRD_ID}},
+    }
+
+    assert message_text(message).splitlines() == [
+        "fallback",
+        "in a section",
+        "https://x.example/",
+        f"{DASHBOARD}/calls/{ID}",
+        "a title",
+    ]
+
+
+def test_message_text_stays_bounded_on_hostile_payloads() -> None:
+    deep: object = {"text": ID}
+    for _ in range(10_000):
+        deep = {"blocks": [deep]}
+    wide = {"text": "t" * 1_000_000, "blocks": [{"text": ID}] * 100_000}
+
+    assert message_text({"blocks": [deep]}) == ""
+    assert len(message_text(wide)) <= 200_000
+    assert message_text(["not", "a", "message"]) == message_text({"blocks": "odd"}) == ""
 
 
 def test_uuids_inside_other_sites_links_are_ignored() -> None:

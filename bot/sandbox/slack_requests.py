@@ -170,8 +170,8 @@ def app_mention_event(
     """An `app_mention` event for a message mentioning the bot.
 
     https://docs.slack.dev/reference/events/app_mention: editing a message that mentions the app
-    delivers the event again, with the message's `channel` and `ts` and an `edited{user, ts}` field
-    (`edited=True`, with the edited `ts` of the message it was first delivered for).
+    delivers the event again, with the message's own `channel` and `ts`, a new `event_id` and an
+    `edited{user, ts}` field: `edited=True` with the `ts` of the message that was edited.
     """
     ts = ts or new_ts()
     event: dict[str, Any] = {
