@@ -100,3 +100,19 @@ async def test_a_failing_unfurl_is_only_logged(stack: Stack, broken: pytest.LogC
     assert stack.slack.responses == []
     (traceback,) = tracebacks(broken)
     assert "RuntimeError: a renderer bug" in traceback
+
+
+async def test_after_a_failed_logs_click_the_next_click_posts_the_logs(
+    stack: Stack, broken: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message_ts, value = new_ts(), actions.encode(actions.ButtonValue(samples.DOCUMENTED_ID))
+    first = stack.slack.new_response_url()
+    await stack.sender.action(actions.SHOW_LOGS, value, response_url=first, message_ts=message_ts)
+    await stack.slack.wait_for_responses(1, url=first)
+
+    monkeypatch.undo()  # the bug is fixed; nothing was posted, so the logs are not "already in the thread"
+    second = stack.slack.new_response_url()
+    await stack.sender.action(actions.SHOW_LOGS, value, response_url=second, message_ts=message_ts)
+
+    (post,) = await stack.slack.wait_for_calls("chat.postMessage")
+    assert post.params["thread_ts"] == message_ts

@@ -94,8 +94,8 @@ async def show_logs(services: Services, click: Click) -> None:
             blocks=notice_blocks(LOGS_ALREADY_POSTED),
         )
         return
-    services.posted_logs[key] = True  # before the post, so a second fast click sees it
     page = services.logs_page(found, 1, private=False)
+    services.posted_logs[key] = True  # before the post, so a second fast click sees it
     posted = await services.delivery.post(
         click.ref, channel=click.channel, thread_ts=click.thread_ts, text=page.text, blocks=page.blocks
     )
