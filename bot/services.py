@@ -48,10 +48,10 @@ class Services:
         self.seen_events[event_id] = True
         return True
 
-    async def lookup(self, conversation_id: str, ref: str) -> Conversation | dict[str, Any]:
+    async def lookup(self, conversation_id: str, ref: str, *, fresh: bool = False) -> Conversation | dict[str, Any]:
         """The conversation, or the message to show instead (the error is logged with ``ref``)."""
         try:
-            return await self.hamsa.get_conversation(conversation_id)
+            return await self.hamsa.get_conversation(conversation_id, fresh=fresh)
         except HamsaError as error:
             level = logging.INFO if isinstance(error, _EXPECTED) else logging.WARNING
             logger.log(level, "lookup failed ref=%s error=%s detail=%s", ref, type(error).__name__, error)
@@ -66,8 +66,8 @@ class Services:
         """The summary message; caller numbers are masked wherever the channel could see them."""
         show_number = self.caller_number_visible(private=private)
         return {
-            "text": summary_text(conversation),
-            "blocks": render_summary(conversation, show_caller_number=show_number, **options),
+            "text": summary_text(conversation, show_numbers=show_number),
+            "blocks": render_summary(conversation, private=private, show_caller_number=show_number, **options),
         }
 
     def logs_page(self, conversation: Conversation, page: int, *, private: bool) -> LogsPage:
