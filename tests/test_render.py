@@ -29,8 +29,8 @@ from bot.render.summary import (
     NEUTRAL_EMOJI,
     NO_RECORDING,
     PLAY_RECORDING,
+    PROCESSING,
     RECORDING_NOT_READY,
-    RECORDING_PROCESSING,
     STATUS_EMOJI,
     UNKNOWN,
     UNTITLED,
@@ -275,7 +275,7 @@ def just_ended(minutes_ago: float = 1, **fields: Any) -> Conversation:
     ("call", "note"),
     [
         (lambda: conversation(status="IN_PROGRESS"), RECORDING_NOT_READY),
-        (lambda: just_ended(), RECORDING_PROCESSING),
+        (lambda: just_ended(), PROCESSING),
         (lambda: just_ended(minutes_ago=11), NO_RECORDING),
         (lambda: just_ended(status="FAILED"), NO_RECORDING),
         (lambda: just_ended(status="NO_ANSWER"), NO_RECORDING),

@@ -14,7 +14,8 @@ from bot.render.text import Mask, code, inline, mrkdwn, plain
 
 UNTITLED = "Untitled conversation"
 RECORDING_NOT_READY = ":hourglass_flowing_sand: Recording not ready yet"
-RECORDING_PROCESSING = ":hourglass_flowing_sand: Still processing: the recording, transcript and logs follow shortly"
+# A finished call whose recording, transcript or logs Hamsa has yet to add (see Conversation.still_processing).
+PROCESSING = ":hourglass_flowing_sand: Hamsa is still processing this call: more follows shortly"
 NO_RECORDING = "No recording"
 PLAY_RECORDING = "▶ Play recording"
 # The answer to "Play recording" on a message the channel sees: the link goes to the clicker alone.
@@ -178,7 +179,8 @@ def render_summary(
     buttons.extend(extra_buttons)
     blocks.append({"type": "actions", "elements": buttons})
 
-    context = [] if url else [_recording_note(conversation)]
+    note = _recording_note(conversation, has_recording=bool(url))
+    context = [note] if note else []
     context.append(f"Conversation {code(conversation.id, 80)}")
     if footer:
         context.append(footer)
@@ -186,10 +188,12 @@ def render_summary(
     return blocks
 
 
-def _recording_note(conversation: Conversation) -> str:
-    if not conversation.is_finished:
-        return RECORDING_NOT_READY
-    return RECORDING_PROCESSING if conversation.still_processing else NO_RECORDING
+def _recording_note(conversation: Conversation, *, has_recording: bool) -> str | None:
+    if conversation.still_processing:
+        return PROCESSING
+    if has_recording:
+        return None
+    return NO_RECORDING if conversation.is_finished else RECORDING_NOT_READY
 
 
 def recording_link_button(url: str) -> dict[str, Any]:

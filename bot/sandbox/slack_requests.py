@@ -277,6 +277,61 @@ def block_actions(
     return _form_payload(payload)
 
 
+def unfurl_block_actions(
+    action_id: str,
+    value: str,
+    *,
+    response_url: str,
+    app_unfurl_url: str,
+    blocks: list[dict[str, Any]],
+    channel_id: str = DEFAULT_CHANNEL,
+    message_ts: str | None = None,
+    user_id: str = DEFAULT_USER,
+) -> tuple[str, str]:
+    """A click on a button inside an app's unfurl: the unfurl's blocks come along, the message does not.
+
+    Shape: https://api.slack.com/reference/interaction-payloads/block-actions (container of type
+    ``message_attachment`` with ``is_app_unfurl`` and ``app_unfurl_url``, an ``app_unfurl``, no ``message``).
+    """
+    block_id = next((b.get("block_id") for b in blocks if b.get("type") == "actions"), None) or secrets.token_urlsafe(4)
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        **_interaction_common(user_id, channel_id, response_url),
+        "container": {
+            "type": "message_attachment",
+            "message_ts": message_ts or new_ts(),
+            "attachment_id": 1,
+            "channel_id": channel_id,
+            "is_ephemeral": False,
+            "is_app_unfurl": True,
+            "app_unfurl_url": app_unfurl_url,
+        },
+        "app_unfurl": {
+            "id": 1,
+            "blocks": blocks,
+            "app_unfurl_url": app_unfurl_url,
+            "is_app_unfurl": True,
+            "app_id": API_APP_ID,
+            "bot_id": AUTH_TEST["bot_id"],
+            "original_url": app_unfurl_url,
+            "from_url": app_unfurl_url,
+            "fallback": "[no preview available]",
+        },
+        "state": {"values": {}},
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "type": "button",
+                "action_ts": new_ts(),
+                "text": {"type": "plain_text", "text": "Button", "emoji": True},
+            }
+        ],
+    }
+    return _form_payload(payload)
+
+
 def message_shortcut(
     callback_id: str,
     message: dict[str, Any],
