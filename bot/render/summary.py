@@ -39,7 +39,6 @@ NEUTRAL_EMOJI = ":grey_question:"
 
 _MAX_URL = 3000
 _NON_DIGITS = re.compile(r"\D")
-_TITLE_LIMIT = 150
 
 
 def status_label(status: str | None) -> str:
@@ -113,7 +112,7 @@ def recording_url(conversation: Conversation) -> str | None:
     return url
 
 
-def title_of(conversation: Conversation, limit: int = _TITLE_LIMIT, mask: Mask | None = None) -> str:
+def title_of(conversation: Conversation, limit: int = 150, mask: Mask | None = None) -> str:
     return plain(conversation.title or "", limit, mask) or UNTITLED
 
 
