@@ -456,6 +456,15 @@ def test_numbers_are_read_in_the_region_of_the_callers_number_else_the_agents() 
     assert "call 0812-3456-78901 or •••• 4567" in unknown  # the default region: the UAE
 
 
+def test_a_caller_number_outside_the_known_ranges_is_still_masked_in_any_format() -> None:
+    # +971 69… is the right length for the UAE but in no range phonenumbers knows (a newer one, say).
+    call = call_saying("+971691234567", "call 069 123 4567, +971 69 123 4567 or 00971691234567 about order 123456789")
+
+    shared = every_page(call)
+
+    assert shared.count("call •••• 4567, •••• 4567 or •••• 4567 about order 123456789") == 3
+
+
 def test_a_caller_number_phonenumbers_can_not_read_is_still_masked_as_stored() -> None:
     call = call_saying("+1234567890", "Dialling +1234567890 now")
 

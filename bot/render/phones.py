@@ -8,6 +8,7 @@ code are read in the region of the caller's number (else the agent's, else ``DEF
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ HIDDEN = "••••"
 # is read as a UAE one. International numbers (+…, 00…) are found whatever the region.
 DEFAULT_REGION = "AE"
 _UNKNOWN_REGION = "ZZ"
+# Longer than any written phone number (15 digits with spaces, brackets and dashes).
+_LONGEST_NUMBER = 64
 _NON_DIGITS = re.compile(r"\D")
 _SAME_NUMBER = (MatchType.EXACT_MATCH, MatchType.NSN_MATCH)
 
@@ -62,19 +65,9 @@ class PhoneMask:
     @classmethod
     def for_conversation(cls, conversation: Conversation) -> PhoneMask:
         params = conversation.call_params
-        stored = params.user_number if params else None
-        caller = parse_number(stored)
-        agent = parse_number(params.machine_number if params else None)
-        region = _region(caller) or _region(agent) or DEFAULT_REGION
-        # phonenumbers finds every valid number; the caller's number is also hidden where it is only a
-        # possible one (a range newer than the library's data), or, as stored, where it is not even that.
-        digits = _NON_DIGITS.sub("", stored or "")
-        unknown_caller = as_stored = None
-        if caller is not None and phonenumbers.is_possible_number(caller):
-            unknown_caller = None if phonenumbers.is_valid_number(caller) else caller
-        elif stored and len(digits) > 4:
-            as_stored = re.compile(r"(?<!\d)" + re.escape(stored.strip()) + r"(?!\d)")
-        return cls(region, unknown_caller, as_stored, last_four(digits))
+        return _mask_for(
+            _bounded(params.user_number if params else None), _bounded(params.machine_number if params else None)
+        )
 
     def __call__(self, text: str) -> str:
         """``text`` with each phone number replaced by ``•••• 4567``."""
@@ -99,3 +92,25 @@ class PhoneMask:
             return text
         pieces.append(text[end:])
         return "".join(pieces)
+
+
+def _bounded(number: str | None) -> str | None:
+    """A stored number, or None for text far too long to be one (it would be kept as a cache key)."""
+    return number if number is not None and len(number) <= _LONGEST_NUMBER else None
+
+
+# Every render of a message builds its mask, and reading numbers costs more than the rest of a summary:
+# masks are kept per pair of numbers (a few hundred bytes each).
+@functools.lru_cache(maxsize=1024)
+def _mask_for(stored: str | None, agent_number: str | None) -> PhoneMask:
+    caller = parse_number(stored)
+    region = _region(caller) or _region(parse_number(agent_number)) or DEFAULT_REGION
+    # phonenumbers finds every valid number; the caller's number is also hidden where it is only a
+    # possible one (a range newer than the library's data), or, as stored, where it is not even that.
+    digits = _NON_DIGITS.sub("", stored or "")
+    unknown_caller = as_stored = None
+    if caller is not None and phonenumbers.is_possible_number(caller):
+        unknown_caller = None if phonenumbers.is_valid_number(caller) else caller
+    elif stored and len(digits) > 4:
+        as_stored = re.compile(r"(?<!\d)" + re.escape(stored.strip()) + r"(?!\d)")
+    return PhoneMask(region, unknown_caller, as_stored, last_four(digits))
