@@ -21,7 +21,9 @@ LOGS_PAGE_OLDER = "logs_page_older"
 SHOW_SUMMARY = "show_summary"
 SHARE_SUMMARY = "share_summary"
 POST_IN_THREAD = "post_in_thread"
+# The recording's link button (private messages), and the button that sends it privately (shared ones).
 OPEN_RECORDING = "open_recording"
+GET_RECORDING = "get_recording"
 PREVIEW_SHORTCUT = "preview_hamsa_conversation"
 
 _TS = re.compile(r"^\d{1,12}\.\d{1,8}$")

@@ -21,6 +21,9 @@ class _Entry:
 class ConversationCache:
     """Finished calls live for minutes, live calls for seconds, "not found" briefly; errors never.
 
+    A finished call Hamsa is still processing (see ``Conversation.still_processing``) counts as live, so
+    its recording, transcript and logs show up seconds after Hamsa adds them.
+
     Size is bounded twice over: each entry weighs its response size in bytes, and at least
     ``max_bytes / max_entries``, so neither many small nor a few huge conversations exhaust memory.
     """
@@ -54,7 +57,8 @@ class ConversationCache:
         return self._entries.get(conversation_id)
 
     def ttl_for(self, conversation: Conversation) -> float:
-        return self._ttl_finished if conversation.is_finished else self._ttl_active
+        settled = conversation.is_finished and not conversation.still_processing
+        return self._ttl_finished if settled else self._ttl_active
 
     def store(self, conversation_id: str, conversation: Conversation, size_bytes: int) -> None:
         self._put(conversation_id, _Entry(conversation, self.ttl_for(conversation), size_bytes))

@@ -101,13 +101,15 @@ class HamsaClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def get_conversation(self, conversation_id: str) -> Conversation:
+    async def get_conversation(self, conversation_id: str, *, fresh: bool = False) -> Conversation:
         """The conversation, from the cache or Hamsa; concurrent lookups of one ID share one request.
 
+        ``fresh`` skips the cache (for what must be current, like a signed recording link) but still
+        stores the answer, and joins a request already in flight: that one was sent moments ago.
         Raises a :class:`~bot.errors.HamsaError` subclass, always within the lookup budget.
         """
         conversation_id = normalize_conversation_id(conversation_id)
-        cached = self._cache.lookup(conversation_id)
+        cached = None if fresh else self._cache.lookup(conversation_id)
         if cached is not None:
             if cached.conversation is None:
                 raise ConversationNotFound("no such conversation (cached)")

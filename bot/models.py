@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +33,10 @@ class Status(StrEnum):
 
 
 FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.NO_ANSWER, Status.FAILED, Status.FORWARDED, Status.TERMINATED})
+# Calls someone answered: only these get a recording, a transcript and logs after they end.
+ANSWERED_STATUSES = frozenset({Status.COMPLETED, Status.FORWARDED, Status.TERMINATED})
+# How long after a call ends Hamsa may still be adding its recording, transcript and logs.
+PROCESSING_WINDOW = timedelta(minutes=10)
 
 
 class _Lenient(BaseModel):
@@ -67,14 +71,12 @@ class CallParams(_Lenient):
 
 class AgentDetails(_Lenient):
     agent_name: str | None = Field(default=None, alias="agentName")
-    lang: str | None = None
 
-    _coerce = field_validator("agent_name", "lang", mode="before")(lambda v: _text(v))
+    _coerce = field_validator("agent_name", mode="before")(lambda v: _text(v))
 
 
 class FailureReason(_Lenient):
     message: str | None = None
-    status_code: int | None = Field(default=None, alias="statusCode")
 
     _coerce = field_validator("message", mode="before")(lambda v: _text(v))
 
@@ -83,34 +85,24 @@ class CallAnalysis(_Lenient):
     error: FailureReason | None = None
 
 
-class PerformanceMetrics(_Lenient):
-    asr_processing_time: float | None = Field(default=None, alias="asrProcessingTime")
-    llm_response_time: float | None = Field(default=None, alias="llmResponseTime")
-    tts_generation_time: float | None = Field(default=None, alias="ttsGenerationTime")
-    total_processing_time: float | None = Field(default=None, alias="totalProcessingTime")
-
-
 class TranscriptTurn(BaseModel):
     """One turn: ``{"Agent": "Hello"}``; old data holds tool calls as the value."""
 
     speaker: str
     text: str
-    metadata: dict[str, Any] | None = None
 
 
 class LogEntry(_Lenient):
     """Both documented ``{id, timestamp, payload}`` and observed ``{type, category, message, …}`` shapes."""
 
-    id: str | None = None
     type: str | None = None
     category: str | None = None
     message: str | None = None
-    node_id: str | None = Field(default=None, alias="nodeId")
     payload: Any = None
     timestamp: datetime | None = None
     created_at: datetime | None = Field(default=None, alias="createdAt")
 
-    _coerce = field_validator("id", "type", "category", "message", "node_id", mode="before")(lambda v: _text(v))
+    _coerce = field_validator("type", "category", "message", mode="before")(lambda v: _text(v))
 
     @property
     def at(self) -> datetime | None:
@@ -118,6 +110,8 @@ class LogEntry(_Lenient):
 
 
 class JobResponse(_Lenient):
+    """What Hamsa adds after a call; ``outcomeResult`` (the fields the agent extracted) is kept for summaries."""
+
     transcription: list[TranscriptTurn] = Field(default_factory=list)
     outcome_result: dict[str, Any] | None = Field(default=None, alias="outcomeResult")
     call_started_at: datetime | None = Field(default=None, alias="callStartedAt")
@@ -143,13 +137,8 @@ class Conversation(_Lenient):
     job_response: JobResponse | None = Field(default=None, alias="jobResponse")
     logs: list[LogEntry] = Field(default_factory=list)
     call_analysis: CallAnalysis | None = Field(default=None, alias="callAnalysis")
-    performance_metrics: PerformanceMetrics | None = Field(default=None, alias="performanceMetrics")
-    model: str | None = None
-    voice_agent_id: str | None = Field(default=None, alias="voiceAgentId")
 
-    _coerce = field_validator("title", "status", "channel_type", "media_url", "model", "voice_agent_id", mode="before")(
-        lambda v: _text(v)
-    )
+    _coerce = field_validator("title", "status", "channel_type", "media_url", mode="before")(lambda v: _text(v))
 
     @field_validator("id", mode="before")
     @classmethod
@@ -177,6 +166,30 @@ class Conversation(_Lenient):
         return self.status in FINISHED_STATUSES
 
     @property
+    def still_processing(self) -> bool:
+        """Finished, but Hamsa may still be adding the recording, transcript or logs it adds after a call.
+
+        Only answered calls (completed, forwarded, terminated) get all three; an unanswered or failed call
+        may never get any, so it is never "processing" and is cached as finished at once. An answered call
+        missing any of them counts as processing for ``PROCESSING_WINDOW`` after it ended (a clock a little
+        ahead counts as just ended); after that a missing part is taken as never coming, so such a call is
+        not fetched again every few seconds for ever. With no known end time it is not processing either.
+        """
+        if self.status not in ANSWERED_STATUSES or (self.media_url and self.transcript and self.logs):
+            return False
+        ended = self.ended_at
+        if ended is None:
+            return False
+        ended = ended if ended.tzinfo else ended.replace(tzinfo=UTC)
+        return abs(datetime.now(UTC) - ended) < PROCESSING_WINDOW
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the call ended: Hamsa's ``callEndedAt`` (filled late), else the record's last update or creation."""
+        ended = self.job_response.call_ended_at if self.job_response else None
+        return ended or self.updated_at or self.created_at
+
+    @property
     def transcript(self) -> list[TranscriptTurn]:
         return self.job_response.transcription if self.job_response else []
 
@@ -199,11 +212,10 @@ def parse_turns(value: Any) -> list[TranscriptTurn]:
     for item in value:
         if not isinstance(item, dict):
             continue
-        metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else None
         for speaker, said in item.items():
-            if speaker == "metadata":
+            if speaker == "metadata":  # a turn's ASR details, not a speaker
                 continue
-            turns.append(TranscriptTurn(speaker=str(speaker), text=_turn_text(said), metadata=metadata))
+            turns.append(TranscriptTurn(speaker=str(speaker), text=_turn_text(said)))
     return turns
 
 

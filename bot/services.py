@@ -17,7 +17,7 @@ from bot.hamsa_client import HamsaClient
 from bot.messages import error_text, notice_blocks
 from bot.models import Conversation
 from bot.render.logs import LogsPage, render_logs_page
-from bot.render.summary import render_summary, summary_text
+from bot.render.summary import render_condensed, render_summary, summary_text
 from bot.settings import Settings
 
 logger = logging.getLogger("bot.lookup")
@@ -86,10 +86,10 @@ class Services:
         self.answered_mentions[key] = True
         return True
 
-    async def lookup(self, conversation_id: str, ref: str) -> Lookup:
+    async def lookup(self, conversation_id: str, ref: str, *, fresh: bool = False) -> Lookup:
         """The conversation, or the notice to show instead (the error is logged with ``ref``)."""
         try:
-            return Lookup(await self.hamsa.get_conversation(conversation_id))
+            return Lookup(await self.hamsa.get_conversation(conversation_id, fresh=fresh))
         except HamsaError as error:
             level = logging.INFO if isinstance(error, _EXPECTED) else logging.WARNING
             logger.log(level, "lookup failed ref=%s error=%s detail=%s", ref, type(error).__name__, error)
@@ -122,8 +122,16 @@ class Services:
         """The summary message; caller numbers are masked wherever the channel could see them."""
         show_number = self.caller_number_visible(private=private)
         return {
-            "text": summary_text(conversation),
-            "blocks": render_summary(conversation, show_caller_number=show_number, **options),
+            "text": summary_text(conversation, show_numbers=show_number),
+            "blocks": render_summary(conversation, private=private, show_caller_number=show_number, **options),
+        }
+
+    def condensed(self, conversation: Conversation, **options: Any) -> dict[str, Any]:
+        """One line for a conversation among several, in a message the channel sees."""
+        show_numbers = self.caller_number_visible(private=False)
+        return {
+            "text": summary_text(conversation, show_numbers=show_numbers),
+            "blocks": render_condensed(conversation, show_numbers=show_numbers, **options),
         }
 
     def logs_page(self, conversation: Conversation, page: int, *, private: bool) -> LogsPage:

@@ -6,6 +6,7 @@ Time is a fake clock handed to the cache, so expiry is tested by moving the cloc
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -102,6 +103,20 @@ def test_ttl_for_follows_the_status(clock: FakeClock) -> None:
 
     assert {cache.ttl_for(conversation(s)) for s in FINISHED} == {TTL_FINISHED}
     assert {cache.ttl_for(conversation(s)) for s in [*ACTIVE, "NEW_STATUS", None]} == {TTL_ACTIVE}
+
+
+def test_a_finished_call_hamsa_is_still_processing_lives_for_the_active_ttl(clock: FakeClock) -> None:
+    # Its recording, transcript and logs arrive minutes after the call: they must show within seconds.
+    just_now = datetime.now(UTC).isoformat()
+    processing = Conversation.model_validate({"id": ID, "status": "COMPLETED", "updatedAt": just_now})
+    failed = Conversation.model_validate({"id": ID, "status": "FAILED", "updatedAt": just_now})
+    cache = make_cache(clock)
+
+    assert processing.still_processing
+    assert cache.ttl_for(processing) == TTL_ACTIVE
+    assert cache.ttl_for(failed) == TTL_FINISHED  # a failed call may never get a recording
+    cache.store(ID, processing, 100)
+    assert live_for(cache, clock, ID, TTL_ACTIVE)
 
 
 def test_cached_entry_is_the_stored_conversation(clock: FakeClock) -> None:

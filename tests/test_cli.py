@@ -21,6 +21,7 @@ from bot.check import OK, PROBLEM, run_check
 from bot.cli import main
 from bot.demo import logging_state_kept
 from bot.messages import NOT_A_REFERENCE
+from bot.render.summary import PLAY_RECORDING
 from bot.render.terminal import BUILDER_URL, mrkdwn_to_text
 from bot.sandbox.blockkit import block_kit_problems
 from bot.sandbox.fake_hamsa import FakeHamsa, GatedHamsa
@@ -231,8 +232,10 @@ def test_preview_of_a_sample_prints_its_summary_and_a_block_kit_builder_link(
     assert main(["preview", "--sample", DOCUMENTED_ID]) == 0
 
     out = capsys.readouterr().out
-    for shown in (DOCUMENTED["title"], "Completed", "2m 05s", "Telephone", DOCUMENTED["mediaUrl"], BUILDER_URL):
+    for shown in (DOCUMENTED["title"], "Completed", "2m 05s", "Telephone", f"[{PLAY_RECORDING}]", BUILDER_URL):
         assert shown in out
+    # The preview is what a channel sees: the recording's link is given only to whoever presses the button.
+    assert DOCUMENTED["mediaUrl"] not in out
 
 
 @pytest.mark.usefixtures("no_settings", "keep_logging")

@@ -567,3 +567,37 @@ async def test_a_failure_is_shared_by_all_waiters_and_not_cached(hamsa: FakeHams
 
     assert conversation.id == DOC_ID
     assert hamsa.count() == 2
+
+
+# ---- fresh lookups (a recording's signed link must be current) -----------------------------------
+
+
+async def test_a_fresh_lookup_asks_hamsa_again_and_refreshes_the_cache(hamsa: FakeHamsa, client: HamsaClient) -> None:
+    await client.get_conversation(DOC_ID)
+    hamsa.conversations[DOC_ID]["mediaUrl"] = "https://storage.example.com/recordings/123.mp3?X-Amz-Signature=new"
+
+    fresh = await client.get_conversation(DOC_ID, fresh=True)
+    cached = await client.get_conversation(DOC_ID)
+
+    assert fresh.media_url == cached.media_url == hamsa.conversations[DOC_ID]["mediaUrl"]
+    assert hamsa.count(DOC_ID) == 2
+
+
+async def test_a_fresh_lookup_ignores_a_cached_not_found(hamsa: FakeHamsa, client: HamsaClient) -> None:
+    with pytest.raises(ConversationNotFound):
+        await client.get_conversation(MISSING_ID)
+    hamsa.conversations[MISSING_ID] = {**samples.documented_example(), "id": MISSING_ID}
+
+    assert (await client.get_conversation(MISSING_ID, fresh=True)).id == MISSING_ID
+    assert hamsa.count(MISSING_ID) == 2
+
+
+async def test_a_fresh_lookup_joins_a_request_already_in_flight(hamsa: FakeHamsa, client: HamsaClient) -> None:
+    hamsa.latency = 0.2
+    first = asyncio.create_task(client.get_conversation(DOC_ID))
+    await until(lambda: hamsa.count() == 1)
+
+    fresh = await client.get_conversation(DOC_ID, fresh=True)
+
+    assert fresh is await first
+    assert hamsa.count() == 1

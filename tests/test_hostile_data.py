@@ -337,3 +337,33 @@ async def test_payload_nested_too_deeply_for_json_is_a_bad_response_not_a_crash(
 
     assert reply.body["text"].startswith(BAD_RESPONSE)
     assert [r for r in caplog.records if r.exc_info] == []
+
+
+async def test_a_backtick_from_hamsa_can_not_close_a_code_span_in_posted_logs() -> None:
+    # Closing the payload's span early would let the rest render as live formatting and links.
+    data = {
+        "id": HOSTILE_ID,
+        "status": "COMPLETED",
+        "createdAt": "2025-02-11T16:02:41Z",
+        "logs": [
+            {
+                "type": "ERROR",
+                "message": "Tool failed",
+                "payload": {"note": "` *urgent* https://evil.example/login `"},
+                "timestamp": "2025-02-11T16:02:46Z",
+            }
+        ],
+    }
+    hamsa = FakeHamsa({HOSTILE_ID: data}, api_key=HAMSA_KEY)
+    async with await start_stack(hamsa=hamsa) as stack:
+        value = actions.encode(ButtonValue(HOSTILE_ID))
+        await stack.sender.action(actions.SHOW_LOGS, value, response_url=stack.slack.new_response_url())
+        (post,) = await stack.slack.wait_for_calls("chat.postMessage")
+
+    (line,) = [
+        line for text in mrkdwn_texts(post.params["blocks"]) for line in text.splitlines() if "Tool failed" in line
+    ]
+    assert line.startswith("`+00:05` · ")
+    assert line.count("`") == 4  # the offset's span and the payload's, each opened and closed once
+    assert line.endswith("`")
+    assert "\u02cb *urgent* https://evil.example/login \u02cb" in line

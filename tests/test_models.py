@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -39,12 +39,9 @@ def test_documented_example_parses_with_every_field_the_app_shows() -> None:
     assert conversation.call_params.machine_number is None
     assert conversation.agent_details is not None
     assert conversation.agent_details.agent_name is None
-    assert conversation.model == "gpt-4"
-    assert conversation.voice_agent_id == "d949f13f-40d2-4e48-ac86-b66633070603"
     assert conversation.transcript == []
     assert conversation.failure_reason is None
     [log] = conversation.logs
-    assert log.id == "log_123"
     assert log.payload == {}
     assert log.at == datetime(2024, 1, 15, 10, 30, 15, tzinfo=UTC)
 
@@ -148,7 +145,6 @@ def test_wrongly_typed_scalars_and_objects_become_unknown_without_losing_the_res
         agentDetails=["Support Agent"],
         jobResponse="pending",
         callAnalysis=["error"],
-        performanceMetrics="fast",
         callDuration=125,
     )
 
@@ -160,7 +156,6 @@ def test_wrongly_typed_scalars_and_objects_become_unknown_without_losing_the_res
     assert conversation.agent_details is None
     assert conversation.job_response is None
     assert conversation.call_analysis is None
-    assert conversation.performance_metrics is None
     assert conversation.status == Status.COMPLETED
     assert conversation.call_duration == 125
 
@@ -201,15 +196,9 @@ def test_logs_of_both_shapes_parse_and_junk_items_are_skipped() -> None:
 
     conversation = parse(logs=[documented, "junk", None, 3, [documented], rich, only_created, bad_time])
 
-    assert [log.id for log in conversation.logs] == ["log_123", "log_f0002", None, "7"]
     first, second, third, fourth = conversation.logs
     assert first.at == datetime(2024, 1, 15, 10, 30, 15, tzinfo=UTC)
-    assert (second.type, second.category, second.message, second.node_id) == (
-        "ERROR",
-        "telephony",
-        "Call rejected: 486 Busy Here",
-        "node_dial",
-    )
+    assert (second.type, second.category, second.message) == ("ERROR", "telephony", "Call rejected: 486 Busy Here")
     assert second.payload == {"sipCode": 486}
     assert second.at == datetime(2025, 2, 11, 16, 2, 46, 905000, tzinfo=UTC)
     assert third.at == datetime(2024, 1, 15, 10, 31, tzinfo=UTC)
@@ -224,8 +213,6 @@ def test_failed_sample_carries_its_failure_reason_and_rich_logs() -> None:
     assert conversation.status == Status.FAILED
     assert conversation.failure_reason == "SIP 486: callee busy"
     assert conversation.call_analysis is not None
-    assert conversation.call_analysis.error is not None
-    assert conversation.call_analysis.error.status_code == 486
     assert conversation.channel_type == "Telephone"
     assert conversation.call_duration == 0
     assert [log.type for log in conversation.logs] == ["INFO", "ERROR"]
@@ -245,26 +232,7 @@ def test_failure_reason_with_an_odd_status_code_keeps_the_message() -> None:
     assert conversation.failure_reason == "Trunk unavailable"
 
 
-def test_performance_metrics_are_read_in_milliseconds_and_bad_values_dropped() -> None:
-    conversation = parse(
-        performanceMetrics={
-            "asrProcessingTime": 182,
-            "llmResponseTime": "640",
-            "ttsGenerationTime": "fast",
-            "totalProcessingTime": None,
-            "futureMetric": 3,
-        }
-    )
-
-    metrics = conversation.performance_metrics
-    assert metrics is not None
-    assert metrics.asr_processing_time == 182
-    assert metrics.llm_response_time == 640
-    assert metrics.tts_generation_time is None
-    assert metrics.total_processing_time is None
-
-
-def test_transcript_turns_with_metadata_old_tool_calls_and_junk() -> None:
+def test_transcript_turns_skip_metadata_and_junk_and_name_old_tool_calls() -> None:
     conversation = parse(
         jobResponse={
             "callStartedAt": "2025-03-02T09:14:07.000Z",
@@ -289,9 +257,6 @@ def test_transcript_turns_with_metadata_old_tool_calls_and_junk() -> None:
         ("Agent", json.dumps({"unexpected": "shape"})),
         ("User", "Thanks"),
     ]
-    assert turns[1].metadata == {"confidence": 0.71, "interrupted": True}
-    assert turns[0].metadata is None
-    assert turns[4].metadata is None
     assert conversation.started_at == datetime(2025, 3, 2, 9, 14, 7, tzinfo=UTC)
 
 
@@ -347,7 +312,6 @@ _known_fields = st.fixed_dictionaries(
             "callParams",
             "agentDetails",
             "callAnalysis",
-            "performanceMetrics",
         )
     }
     | {
@@ -373,3 +337,55 @@ def test_any_json_in_any_known_field_still_parses(fields: dict[str, Any]) -> Non
 def test_non_finite_durations_from_json_become_unknown(raw: str) -> None:
     # Python's json module accepts Infinity and NaN, so Hamsa's answer can carry them.
     assert Conversation.model_validate(json.loads(raw)).call_duration is None
+
+
+# ---- finished, but still being processed ---------------------------------------------------------
+
+
+def ended(minutes_ago: float, **fields: Any) -> Conversation:
+    moment = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return parse(**{"status": "COMPLETED", "updatedAt": moment.isoformat(), **fields})
+
+
+EVERYTHING = {
+    "mediaUrl": "https://storage.example.com/recordings/1.mp3",
+    "jobResponse": {"transcription": [{"User": "Hello"}]},
+    "logs": [{"type": "INFO", "message": "started"}],
+}
+
+
+@pytest.mark.parametrize("status", ["COMPLETED", "FORWARDED", "TERMINATED"])
+@pytest.mark.parametrize("missing", ["mediaUrl", "jobResponse", "logs"])
+def test_an_answered_call_that_just_ended_is_processing_until_all_hamsa_adds_is_there(
+    status: str, missing: str
+) -> None:
+    assert ended(1, status=status, **{**EVERYTHING, missing: None}).still_processing
+    assert not ended(1, status=status, **EVERYTHING).still_processing
+
+
+@pytest.mark.parametrize("status", ["FAILED", "NO_ANSWER", "IN_PROGRESS", "PENDING", "RINGING", None])
+def test_unanswered_failed_and_live_calls_are_never_processing(status: str | None) -> None:
+    # An unanswered or failed call may never get a recording: waiting for one would re-fetch it for ever.
+    assert not ended(1, status=status).still_processing
+
+
+def test_processing_ends_ten_minutes_after_the_call_whatever_is_missing() -> None:
+    assert ended(9).still_processing
+    assert not ended(11).still_processing
+    assert ended(-1).still_processing  # Hamsa's clock a little ahead
+    assert not ended(-60).still_processing
+
+
+def test_the_end_of_a_call_is_hamsas_call_ended_at_else_its_last_update_or_creation() -> None:
+    now = datetime.now(UTC)
+    recent, old = (now - timedelta(minutes=2)).isoformat(), (now - timedelta(days=2)).isoformat()
+
+    by_job = parse(status="COMPLETED", updatedAt=old, jobResponse={"callEndedAt": recent})
+    by_update = parse(status="COMPLETED", createdAt=old, updatedAt=recent)
+    by_creation = parse(status="COMPLETED", createdAt=recent)
+    naive = parse(status="COMPLETED", updatedAt=(now - timedelta(minutes=2)).replace(tzinfo=None).isoformat())
+
+    assert by_job.ended_at == by_update.ended_at == by_creation.ended_at == datetime.fromisoformat(recent)
+    assert all(call.still_processing for call in (by_job, by_update, by_creation, naive))
+    assert parse(status="COMPLETED").ended_at is None
+    assert not parse(status="COMPLETED").still_processing

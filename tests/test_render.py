@@ -16,9 +16,20 @@ import pytest
 
 from bot import actions
 from bot.models import Conversation, Status
-from bot.render.logs import LOGS_HEADING, NO_ENTRIES, TRANSCRIPT_HEADING, render_logs_page
+from bot.render.logs import (
+    LOGS_HEADING,
+    NO_ENTRIES,
+    NO_ENTRIES_EVER,
+    NO_ENTRIES_PROCESSING,
+    STILL_PROCESSING,
+    TRANSCRIPT_HEADING,
+    render_logs_page,
+)
 from bot.render.summary import (
     NEUTRAL_EMOJI,
+    NO_RECORDING,
+    PLAY_RECORDING,
+    PROCESSING,
     RECORDING_NOT_READY,
     STATUS_EMOJI,
     UNKNOWN,
@@ -26,11 +37,13 @@ from bot.render.summary import (
     format_duration,
     mask_number,
     render_condensed,
+    render_recording,
     render_summary,
     slack_date,
     status_emoji,
     summary_text,
 )
+from bot.render.text import code
 from bot.sandbox import samples
 from bot.sandbox.blockkit import block_kit_problems, mrkdwn_texts
 
@@ -90,7 +103,7 @@ def test_summary_matches_golden(name: str) -> None:
 
 def test_private_summary_with_share_button_matches_golden() -> None:
     blocks = render_summary(
-        sample("documented"), show_caller_number=True, extra_buttons=(actions.share_button(samples.DOCUMENTED_ID),)
+        sample("documented"), private=True, extra_buttons=(actions.share_button(samples.DOCUMENTED_ID),)
     )
     assert_golden("summary_documented_private", blocks)
 
@@ -131,7 +144,7 @@ def test_logs_page_matches_golden(name: str, page: int, private: bool) -> None:
 
 def test_no_golden_file_is_left_unchecked() -> None:
     checked = {f"summary_{n}" for n in SAMPLE_IDS} | {f"condensed_{n}" for n in SAMPLE_IDS}
-    checked |= {"summary_documented_private", "summary_failed_shared"}
+    checked |= {"summary_documented_private", "summary_failed_shared", "recording_long", "recording_failed"}
     checked |= {
         "logs_documented_page1",
         "logs_documented_page1_private",
@@ -228,12 +241,72 @@ def test_without_a_usable_recording_url_it_says_the_recording_is_not_ready(media
     assert block_kit_problems(blocks) == []
 
 
-def test_with_a_recording_there_is_a_play_button_and_no_not_ready_note() -> None:
-    blocks = render_summary(sample("long"))
-    assert RECORDING_NOT_READY not in context_text(blocks)
-    assert samples.long_call()["mediaUrl"] in [
-        element.get("url") for block in blocks if block["type"] == "actions" for element in block["elements"]
-    ]
+def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [element for block in blocks if block["type"] == "actions" for element in block["elements"]]
+
+
+def test_with_a_recording_a_private_summary_links_it_and_a_shared_one_only_names_the_conversation() -> None:
+    url = samples.long_call()["mediaUrl"]
+    private = render_summary(sample("long"), private=True)
+    shared = render_summary(sample("long"), show_caller_number=True)
+
+    assert RECORDING_NOT_READY not in context_text(private)
+    assert buttons(private)[0] == {
+        "type": "button",
+        "text": {"type": "plain_text", "text": PLAY_RECORDING, "emoji": True},
+        "action_id": actions.OPEN_RECORDING,
+        "url": url,
+    }
+    # A signed link in a channel could be copied by anyone there: the button carries the ID, never the link.
+    play = buttons(shared)[0]
+    assert (play["action_id"], play["text"]["text"]) == (actions.GET_RECORDING, PLAY_RECORDING)
+    assert actions.decode(play["value"]) == actions.ButtonValue(samples.LONG_ID)
+    assert "storage.example.com" not in all_text(shared)
+    assert RECORDING_NOT_READY not in context_text(shared)
+
+
+def just_ended(minutes_ago: float = 1, **fields: Any) -> Conversation:
+    """A completed call that ended ``minutes_ago``: Hamsa adds its recording, transcript and logs after."""
+    ended = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return conversation(**{"status": "COMPLETED", "updatedAt": ended.isoformat(), **fields})
+
+
+@pytest.mark.parametrize(
+    ("call", "note"),
+    [
+        (lambda: conversation(status="IN_PROGRESS"), RECORDING_NOT_READY),
+        (lambda: just_ended(), PROCESSING),
+        (lambda: just_ended(minutes_ago=11), NO_RECORDING),
+        (lambda: just_ended(status="FAILED"), NO_RECORDING),
+        (lambda: just_ended(status="NO_ANSWER"), NO_RECORDING),
+    ],
+    ids=["live", "processing", "ended-long-ago", "failed", "no-answer"],
+)
+def test_without_a_recording_the_summary_says_whether_one_is_coming(call: Any, note: str) -> None:
+    for private in (True, False):
+        assert note in context_text(render_summary(call(), private=private))
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (lambda: conversation(status="IN_PROGRESS"), "is not over yet"),
+        (lambda: just_ended(), "still processing"),
+        (lambda: just_ended(status="FAILED"), "has no recording"),
+    ],
+)
+def test_the_private_recording_answer_says_why_there_is_no_link(call: Any, said: str) -> None:
+    answer = render_recording(call())
+
+    assert said in answer["text"]
+    assert answer["blocks"] == [{"type": "section", "text": {"type": "mrkdwn", "text": answer["text"]}}]
+
+
+@pytest.mark.parametrize("name", ["long", "failed"])
+def test_private_recording_answer_matches_golden(name: str) -> None:
+    answer = render_recording(sample(name))
+    assert block_kit_problems(answer["blocks"]) == []
+    assert_golden(f"recording_{name}", answer)
 
 
 def test_a_failed_call_says_why() -> None:
@@ -289,6 +362,18 @@ def test_a_call_without_entries_says_they_come_later() -> None:
     assert page.pages == 1
 
 
+def test_a_finished_call_without_entries_says_whether_hamsa_is_still_processing_it() -> None:
+    assert NO_ENTRIES_PROCESSING in mrkdwn_texts(render_logs_page(just_ended(), 1).blocks)
+    assert NO_ENTRIES_EVER in mrkdwn_texts(render_logs_page(just_ended(minutes_ago=30), 1).blocks)
+    assert NO_ENTRIES_EVER in mrkdwn_texts(render_logs_page(just_ended(status="NO_ANSWER"), 1).blocks)
+
+
+def test_logs_of_a_call_still_processing_say_more_may_follow() -> None:
+    logs = samples.failed_call()["logs"]
+    assert STILL_PROCESSING in context_text(render_logs_page(just_ended(logs=logs), 1).blocks)
+    assert STILL_PROCESSING not in context_text(render_logs_page(just_ended(minutes_ago=30, logs=logs), 1).blocks)
+
+
 def test_logs_the_channel_sees_mask_the_caller_number_wherever_it_is_written() -> None:
     data = samples.failed_call()
     data["logs"][0]["message"] = "Dialling +971 50 123-4567 (again: 971501234567)"
@@ -302,6 +387,135 @@ def test_logs_the_channel_sees_mask_the_caller_number_wherever_it_is_written() -
     assert "19715012345678" in shared  # a longer number is another number
     for shown in (render_logs_page(failed, 1, private=True), render_logs_page(failed, 1, show_caller_number=True)):
         assert "+971501234567" in "\n".join(mrkdwn_texts(shown.blocks))
+
+
+# What a UAE caller and an agent said, and what must stay as it is.
+CALLER_FORMATS = ["050 123 4567", "00971501234567", "+971 50 123 4567", "+971501234567", "٠٥٠١٢٣٤٥٦٧"]
+OTHER_NUMBERS = {"055 987 6543": "•••• 6543", "+1 415 555 2671": "•••• 2671", "+44 20 7946 0958": "•••• 0958"}
+NOT_NUMBERS = ["order 123456789", "AED 1500.00", "2025-03-02", "12/03/2025", "09:14:07", "card ending in 4421", "7"]
+
+
+def call_saying(caller: str | None, *said: str) -> Conversation:
+    data = samples.failed_call()
+    data["callParams"] = {"userNumber": caller} if caller else {}
+    data["jobResponse"] = {"transcription": [{"User": text} for text in said]}
+    data["logs"] = [{"type": "INFO", "message": text, "payload": {"said": text}} for text in said]
+    return Conversation.model_validate(data)
+
+
+def every_page(call: Conversation, **options: bool) -> str:
+    pages = render_logs_page(call, 1).pages
+    return "\n".join(
+        text for n in range(1, pages + 1) for text in mrkdwn_texts(render_logs_page(call, n, **options).blocks)
+    )
+
+
+def test_every_phone_number_in_shared_logs_pages_shows_its_last_four_digits_and_nothing_else_is_touched() -> None:
+    call = call_saying("+971501234567", *CALLER_FORMATS, *OTHER_NUMBERS, *NOT_NUMBERS)
+
+    shared = every_page(call)
+
+    # Each is said in a transcript turn, then in a log message and its payload.
+    assert shared.count("•••• 4567") == 3 * len(CALLER_FORMATS)
+    for number, masked in OTHER_NUMBERS.items():
+        assert number not in shared
+        assert shared.count(masked) == 3
+    for kept in NOT_NUMBERS:
+        assert shared.count(kept) >= 3, kept
+    for digits in ("501234567", "٥٠١٢٣", "9876", "415555", "79460"):
+        assert digits not in shared
+    private = every_page(call, private=True)
+    assert all(number in private for number in [*CALLER_FORMATS, *OTHER_NUMBERS])
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["+493012345678901", "+49 30 12345678901", "030 12345678901", "0049 30 12345678901"],
+    ids=["as-stored", "international", "national", "00-prefix"],
+)
+def test_a_fifteen_digit_caller_number_is_masked_in_transcripts_and_logs(said: str) -> None:
+    # E.164 numbers have up to 15 digits (this one is a Berlin line): the longest is masked like any other.
+    call = call_saying("+493012345678901", f"call me on {said}")
+
+    shared = every_page(call)
+
+    assert shared.count("call me on •••• 8901") == 3  # the turn, the log message and its payload
+    assert "1234567" not in shared
+
+
+def test_numbers_are_read_in_the_region_of_the_callers_number_else_the_agents() -> None:
+    said = "call 0812-3456-78901 or 050 123 4567"
+    indonesian = "\n".join(mrkdwn_texts(render_logs_page(call_saying("+62812345678901", said), 1).blocks))
+    agent_only = samples.failed_call() | {"callParams": {"machineNumber": "+6221123456"}}
+    agent_only["jobResponse"] = {"transcription": [{"User": said}]}
+    by_agent = "\n".join(mrkdwn_texts(render_logs_page(Conversation.model_validate(agent_only), 1).blocks))
+    unknown = "\n".join(mrkdwn_texts(render_logs_page(call_saying(None, said), 1).blocks))
+
+    assert "call •••• 8901 or 050 123 4567" in indonesian
+    assert "call •••• 8901 or 050 123 4567" in by_agent
+    assert "call 0812-3456-78901 or •••• 4567" in unknown  # the default region: the UAE
+
+
+def test_a_caller_number_outside_the_known_ranges_is_still_masked_in_any_format() -> None:
+    # +971 69… is the right length for the UAE but in no range phonenumbers knows (a newer one, say).
+    call = call_saying("+971691234567", "call 069 123 4567, +971 69 123 4567 or 00971691234567 about order 123456789")
+
+    shared = every_page(call)
+
+    assert shared.count("call •••• 4567, •••• 4567 or •••• 4567 about order 123456789") == 3
+
+
+def test_a_caller_number_phonenumbers_can_not_read_is_still_masked_as_stored() -> None:
+    call = call_saying("+1234567890", "Dialling +1234567890 now")
+
+    shared = "\n".join(mrkdwn_texts(render_logs_page(call, 1).blocks))
+
+    assert "Dialling •••• 7890 now" in shared
+    assert "234567" not in shared
+
+
+def test_phone_numbers_in_titles_failure_reasons_and_agent_names_are_masked_where_the_channel_sees_them() -> None:
+    data = samples.failed_call()
+    data["title"] = "Callback to 050 123 4567"
+    data["callAnalysis"] = {"error": {"message": "Busy: +971 55 987 6543 did not answer"}}
+    data["agentDetails"] = {"agentName": "Line +971 4 555 0100"}
+    call = Conversation.model_validate(data)
+
+    shared = [
+        all_text(render_summary(call)),
+        all_text(render_condensed(call)),
+        summary_text(call),
+        all_text(render_logs_page(call, 1).blocks),
+        render_logs_page(call, 1).text,
+    ]
+    for text in shared:
+        assert "Callback to •••• 4567" in text
+        assert "123 4567" not in text and "987 6543" not in text and "555 0100" not in text
+    assert "Busy: •••• 6543 did not answer" in shared[0]
+    assert "Line •••• 0100" in shared[0]
+    private = all_text(render_summary(call, private=True))
+    assert "Callback to 050 123 4567" in private and "+971 55 987 6543" in private
+    assert "050 123 4567" in summary_text(call, show_numbers=True)
+
+
+def test_a_number_cut_by_a_length_limit_is_masked_before_the_cut() -> None:
+    # The cut falls inside the number: masking first means none of its leading digits shows.
+    call = call_saying("+971501234567", "x" * 490 + " +971 50 123 4567")
+
+    shared = "\n".join(mrkdwn_texts(render_logs_page(call, 1).blocks))
+
+    assert "+971" not in shared and "501" not in shared
+
+
+def test_a_backtick_from_hamsa_can_not_close_a_code_span() -> None:
+    assert code("a`b", 20) == "`a\u02cbb`"
+    data = samples.failed_call()
+    data["logs"][1]["payload"] = {"note": "` *bold* <https://evil.example|click> `"}
+    page = "\n".join(mrkdwn_texts(render_logs_page(Conversation.model_validate(data), 1).blocks))
+
+    error_line = next(line for line in page.splitlines() if "ERROR" in line)
+    assert error_line.count("`") == 4  # the offset's span and the payload's, each opened and closed once
+    assert "\u02cb *bold*" in error_line
 
 
 @pytest.mark.parametrize(("asked", "shown"), [(0, 1), (-3, 1), (10_000, 152)])

@@ -123,7 +123,7 @@ async def test_slash_command_is_acked_over_the_socket_and_answered_privately_wit
     assert answer["response_type"] == "ephemeral"
     assert answer["blocks"][0]["text"]["text"] == DOCUMENTED.title == "Customer Support Call"
     share = (actions.share_button(samples.DOCUMENTED_ID),)
-    assert answer["blocks"] == render_summary(DOCUMENTED, show_caller_number=True, extra_buttons=share)
+    assert answer["blocks"] == render_summary(DOCUMENTED, private=True, extra_buttons=share)
     assert answer["text"] == summary_text(DOCUMENTED)
     logged = [record.getMessage() for record in caplog.records if record.name == "bot.requests"]
     assert len([line for line in logged if COMMAND_LINE.fullmatch(line)]) == 1, logged

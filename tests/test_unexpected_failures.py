@@ -26,7 +26,6 @@ def broken(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) ->
     """The renderers of the running app raise; returns the captured log."""
     monkeypatch.setattr("bot.services.render_summary", broken_renderer)
     monkeypatch.setattr("bot.services.render_logs_page", broken_renderer)
-    monkeypatch.setattr("bot.listeners.events.render_summary", broken_renderer)
     caplog.set_level(logging.INFO, logger="bot")
     return caplog
 

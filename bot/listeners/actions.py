@@ -1,4 +1,4 @@
-"""Buttons: logs (in the thread, or in place when private), paging, sharing and posting in a thread."""
+"""Buttons: logs (in the thread, or in place when private), paging, sharing, posting in a thread, recordings."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.actions import ButtonValue, is_slack_ts, share_button
 from bot.listeners.payload import part, text
 from bot.messages import LOGS_ALREADY_POSTED, POSTED_PRIVATELY, notice_blocks
 from bot.models import Conversation
+from bot.render.summary import render_recording
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ def register(app: AsyncApp, services: Services) -> None:
         actions.SHOW_SUMMARY: back_to_summary,
         actions.SHARE_SUMMARY: post_summary,
         actions.POST_IN_THREAD: post_summary,
+        actions.GET_RECORDING: send_recording,
     }
 
     @app.action(re.compile(".*"))
@@ -153,3 +155,12 @@ async def post_summary(services: Services, click: Click) -> None:
         if not delivered:
             return
     await services.delivery.respond(click.response_url, click.ref, delete_original=True)
+
+
+async def send_recording(services: Services, click: Click) -> None:
+    """The recording's link for the person who pressed the button alone, fetched fresh: signed links expire."""
+    found = await services.lookup(click.value.conversation_id, click.ref, fresh=True)
+    message = found.message(render_recording)
+    await services.delivery.respond(
+        click.response_url, click.ref, response_type="ephemeral", replace_original=False, **message
+    )

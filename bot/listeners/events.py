@@ -13,9 +13,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from bot.actions import is_slack_ts
 from bot.listeners.payload import part, text
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
-from bot.models import Conversation
 from bot.refs import conversation_id_from_url, linked_and_bare_refs
-from bot.render.summary import render_condensed, render_summary, summary_text
 from bot.services import Lookup, Services
 
 logger = logging.getLogger(__name__)
@@ -74,7 +72,6 @@ async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:
     conversations = {c.id: c for c in (f.conversation for f in found) if c is not None}
     if not conversations:
         return  # missing or unreadable: skipped quietly (each was logged by the lookup)
-    show_number = services.caller_number_visible(private=False)  # an unfurl is seen by the whole channel
     # A click inside an unfurl does not say which thread its message is in, so the logs button
     # carries the thread of a link posted as a reply.
     thread_ts = event.get("thread_ts") if is_slack_ts(event.get("thread_ts")) else None
@@ -84,10 +81,11 @@ async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:
         if conversation is None:
             continue
         if len(ids) == 1:
-            blocks = render_summary(conversation, show_caller_number=show_number, logs_thread_ts=thread_ts)
+            # An unfurl is seen by the whole channel.
+            message = services.summary(conversation, private=False, logs_thread_ts=thread_ts)
         else:
-            blocks = render_condensed(conversation, logs_thread_ts=thread_ts)
-        unfurls[url] = {"blocks": blocks}
+            message = services.condensed(conversation, logs_thread_ts=thread_ts)
+        unfurls[url] = {"blocks": message["blocks"]}
     await services.delivery.unfurl(ref, unfurls=unfurls, event=event)
 
 
@@ -134,13 +132,9 @@ async def answer_mention(services: Services, mention: Mention, ref: str) -> None
         await services.delivery.post(ref, channel=mention.channel, thread_ts=mention.thread_ts, **message)
 
 
-def _condensed(conversation: Conversation) -> dict[str, Any]:
-    return {"text": summary_text(conversation), "blocks": render_condensed(conversation)}
-
-
 def _answer(services: Services, found: list[Lookup]) -> dict[str, Any]:
     """One conversation gets its summary; several get a condensed line (or a notice) each."""
     if len(found) == 1:
         return found[0].message(lambda c: services.summary(c, private=False))
-    parts = [item.message(_condensed) for item in found]
+    parts = [item.message(services.condensed) for item in found]
     return {"text": "\n".join(p["text"] for p in parts), "blocks": [b for p in parts for b in p["blocks"]]}

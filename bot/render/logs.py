@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.actions import LOGS_PAGE, LOGS_PAGE_OLDER, SHOW_SUMMARY, ButtonValue, button
 from bot.models import Conversation, LogEntry, TranscriptTurn
-from bot.render.summary import mask_number, title_of
-from bot.render.text import code, inline, plain
+from bot.render.summary import phone_mask, title_of
+from bot.render.text import Mask, code, inline, masked, plain, scan_length
 
 PAGE_SIZE = 20
 NO_ENTRIES = "No transcript or log entries yet. Hamsa adds them shortly after a call ends."
+NO_ENTRIES_PROCESSING = "No transcript or log entries yet: Hamsa is still processing this call. They follow shortly."
+NO_ENTRIES_EVER = "This call has no transcript or log entries."
+STILL_PROCESSING = "Hamsa is still processing this call, more may follow"
 OLDER = "◀ Older"
 NEWER = "Newer ▶"
 BACK_TO_SUMMARY = "Back to summary"
@@ -46,8 +48,8 @@ def render_logs_page(
 ) -> LogsPage:
     """Page ``page`` (from 1, clamped) of the transcript followed by the log entries.
 
-    Logs and transcripts often repeat the caller's number; unless the page is private (or full numbers
-    are configured), it is masked there like in the summary.
+    Transcripts and logs often hold phone numbers (the caller's, and any said in the call); unless the
+    page is private (or full numbers are configured), each shows only its last four digits.
     """
     turns, logs = conversation.transcript, conversation.logs
     total = len(turns) + len(logs)
@@ -56,34 +58,33 @@ def render_logs_page(
     first = (page - 1) * PAGE_SIZE
     last = min(total, first + PAGE_SIZE)
 
+    # Only this page's entries are masked: a 10,000-entry call costs no more than a short one.
+    mask = phone_mask(conversation, show_numbers=private or show_caller_number)
     started = conversation.started_at
     lines: list[str] = []
     for index in range(first, last):
         if index < len(turns):
             if index == first or index == 0:
                 lines.append(TRANSCRIPT_HEADING)
-            lines.append(_turn_line(turns[index]))
+            lines.append(_turn_line(turns[index], mask))
         else:
             if index == first or index == len(turns):
                 lines.append(LOGS_HEADING)
-            lines.append(_log_line(logs[index - len(turns)], started))
-    number = conversation.call_params.user_number if conversation.call_params else None
-    caller = None if private or show_caller_number else _written_number(number)
-    if caller is not None:
-        masked = mask_number(number, show_full=False) or ""
-        lines = [caller.sub(masked, line) for line in lines]
+            lines.append(_log_line(logs[index - len(turns)], started, mask))
 
-    title = title_of(conversation, 120)
+    title = title_of(conversation, 120, mask)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": plain(f"Logs · {title}", 150), "emoji": False}}
     ]
     if lines:
         blocks.extend({"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in _pack(lines))
     else:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": NO_ENTRIES}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _no_entries(conversation)}})
 
     where = f"Page {page} of {pages}" + (f" · entries {first + 1} to {last} of {total}" if total else "")
     context = f"{where} · times from the start of the call · conversation {code(conversation.id, 80)}"
+    if lines and conversation.still_processing:
+        context += f" · {STILL_PROCESSING}"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
 
     buttons = []
@@ -98,13 +99,10 @@ def render_logs_page(
     return LogsPage(blocks=blocks, text=f"Logs of {inline(title, 150)} ({where})", page=page, pages=pages)
 
 
-def _written_number(number: str | None) -> re.Pattern[str] | None:
-    """The caller's number as free text may write it: with or without "+", spaces, dashes or brackets."""
-    digits = re.sub(r"\D", "", number or "")
-    # The last four digits may be shown anyway; more than E.164's 15 digits is no phone number.
-    if not 4 < len(digits) <= 15:
-        return None
-    return re.compile(r"(?<!\d)\+?" + r"[\s().-]{0,2}".join(digits) + r"(?!\d)")
+def _no_entries(conversation: Conversation) -> str:
+    if not conversation.is_finished:
+        return NO_ENTRIES
+    return NO_ENTRIES_PROCESSING if conversation.still_processing else NO_ENTRIES_EVER
 
 
 def _pack(lines: list[str]) -> list[str]:
@@ -121,19 +119,19 @@ def _pack(lines: list[str]) -> list[str]:
     return chunks
 
 
-def _turn_line(turn: TranscriptTurn) -> str:
-    return f"*{inline(turn.speaker, 40)}:* {inline(turn.text, _TURN_LIMIT) or '—'}"
+def _turn_line(turn: TranscriptTurn, mask: Mask | None) -> str:
+    return f"*{inline(turn.speaker, 40, mask)}:* {inline(turn.text, _TURN_LIMIT, mask) or '—'}"
 
 
-def _log_line(entry: LogEntry, started: datetime | None) -> str:
+def _log_line(entry: LogEntry, started: datetime | None, mask: Mask | None) -> str:
     level = (entry.type or "").upper()
     parts = [code(_offset(entry.at, started), 12)]
     if level:
         parts.append(f"{LEVEL_EMOJI.get(level, '')}*{inline(level, 20)}*".strip())
     if entry.category:
-        parts.append(inline(entry.category, 60))
-    parts.append(inline(entry.message, _MESSAGE_LIMIT) if entry.message else "—")
-    payload = compact(entry.payload, _PAYLOAD_LIMIT)
+        parts.append(inline(entry.category, 60, mask))
+    parts.append(inline(entry.message, _MESSAGE_LIMIT, mask) if entry.message else "—")
+    payload = compact(entry.payload, _PAYLOAD_LIMIT, mask)
     if payload:
         parts.append(code(payload, _PAYLOAD_LIMIT + 2))
     return " · ".join(parts)
@@ -153,18 +151,19 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def compact(value: Any, limit: int) -> str:
+def compact(value: Any, limit: int, mask: Mask | None = None) -> str:
     """A short JSON-like preview of a payload; bounded in depth and length, whatever its shape."""
     if value in (None, {}, [], ""):
         return ""
     out: list[str] = []
     size = 0
+    bound = limit if mask is None else scan_length(limit)
 
     def emit(text: str) -> bool:
         nonlocal size
         out.append(text)
         size += len(text)
-        return size <= limit
+        return size <= bound
 
     def walk(item: Any, depth: int) -> bool:
         if depth > 4:
@@ -186,9 +185,9 @@ def compact(value: Any, limit: int) -> str:
                     return False
             return emit("]")
         if isinstance(item, str):
-            return emit(json.dumps(item[: limit + 1], ensure_ascii=False))
+            return emit(json.dumps(item[: bound + 1], ensure_ascii=False))
         return emit(json.dumps(item, default=str))
 
     walk(value, 0)
-    text = "".join(out)
+    text = masked("".join(out)[:bound], limit, mask)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -7,13 +7,22 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.actions import OPEN_RECORDING, SHOW_LOGS, ButtonValue, button
+from bot.actions import GET_RECORDING, OPEN_RECORDING, SHOW_LOGS, ButtonValue, button
 from bot.models import Conversation, Status
-from bot.render.text import code, inline, mrkdwn, plain
+from bot.render.phones import PhoneMask, last_four
+from bot.render.text import Mask, code, inline, mrkdwn, plain
 
 UNTITLED = "Untitled conversation"
 RECORDING_NOT_READY = ":hourglass_flowing_sand: Recording not ready yet"
+# A finished call whose recording, transcript or logs Hamsa has yet to add (see Conversation.still_processing).
+PROCESSING = ":hourglass_flowing_sand: Hamsa is still processing this call: more follows shortly"
+NO_RECORDING = "No recording"
 PLAY_RECORDING = "▶ Play recording"
+# The answer to "Play recording" on a message the channel sees: the link goes to the clicker alone.
+RECORDING_FOR_YOU = "The recording of *{title}*, just for you (the link expires; press *Play recording* again later)."
+RECORDING_LATER = ":hourglass_flowing_sand: Hamsa is still processing *{title}*: its recording follows shortly."
+RECORDING_AFTER_CALL = ":hourglass_flowing_sand: *{title}* is not over yet: its recording comes after the call."
+RECORDING_NONE = "*{title}* has no recording."
 SHOW_LOGS_LABEL = "Show logs"
 UNKNOWN = "—"
 
@@ -84,8 +93,12 @@ def mask_number(number: str | None, *, show_full: bool) -> str | None:
         return None
     if show_full:
         return inline(number, 40)
-    digits = _NON_DIGITS.sub("", number)
-    return "••••" if len(digits) <= 4 else f"•••• {digits[-4:]}"
+    return last_four(_NON_DIGITS.sub("", number))
+
+
+def phone_mask(conversation: Conversation, *, show_numbers: bool) -> Mask | None:
+    """What hides phone numbers in this conversation's text, unless numbers may be shown."""
+    return None if show_numbers else PhoneMask.for_conversation(conversation)
 
 
 def recording_url(conversation: Conversation) -> str | None:
@@ -99,14 +112,15 @@ def recording_url(conversation: Conversation) -> str | None:
     return url
 
 
-def title_of(conversation: Conversation, limit: int = 150) -> str:
-    return plain(conversation.title or "", limit) or UNTITLED
+def title_of(conversation: Conversation, limit: int = 150, mask: Mask | None = None) -> str:
+    return plain(conversation.title or "", limit, mask) or UNTITLED
 
 
-def summary_text(conversation: Conversation) -> str:
+def summary_text(conversation: Conversation, *, show_numbers: bool = False) -> str:
     """One line for notifications and screen readers (a message's top-level ``text``)."""
+    title = title_of(conversation, 200, phone_mask(conversation, show_numbers=show_numbers))
     parts = [status_label(conversation.status), format_duration(conversation.call_duration)]
-    return f"{inline(title_of(conversation, 200), 200)} — " + ", ".join(p for p in parts if p != UNKNOWN)
+    return f"{inline(title, 200)} — " + ", ".join(p for p in parts if p != UNKNOWN)
 
 
 def logs_button(conversation_id: str, thread_ts: str | None = None) -> dict[str, Any]:
@@ -121,12 +135,20 @@ def _field(label: str, value: str) -> dict[str, str]:
 def render_summary(
     conversation: Conversation,
     *,
+    private: bool = False,
     show_caller_number: bool = False,
     extra_buttons: tuple[dict[str, Any], ...] = (),
     footer: str | None = None,
     logs_thread_ts: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The full summary. ``footer`` is trusted mrkdwn written by the app (e.g. who shared it)."""
+    """The full summary. ``footer`` is trusted mrkdwn written by the app (e.g. who shared it).
+
+    Unless ``private`` (seen by one person only), phone numbers show their last four digits (all of them
+    with ``show_caller_number``), and the recording is a button that sends its link to whoever presses it:
+    a signed link in a channel could be copied by anyone there, guests and other organisations included.
+    """
+    show_numbers = private or show_caller_number
+    mask = phone_mask(conversation, show_numbers=show_numbers)
     fields = [
         _field("Status", f"{status_emoji(conversation.status)} {status_label(conversation.status)}"),
         _field("Duration", format_duration(conversation.call_duration)),
@@ -135,37 +157,31 @@ def render_summary(
     ]
     agent = conversation.agent_details.agent_name if conversation.agent_details else None
     if agent:
-        fields.append(_field("Agent", inline(agent, 200)))
+        fields.append(_field("Agent", inline(agent, 200, mask)))
     number = conversation.call_params.user_number if conversation.call_params else None
-    caller = mask_number(number, show_full=show_caller_number)
+    caller = mask_number(number, show_full=show_numbers)
     if caller:
         fields.append(_field("Caller", caller))
 
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title_of(conversation), "emoji": False}},
+        {"type": "header", "text": {"type": "plain_text", "text": title_of(conversation, mask=mask), "emoji": False}},
         {"type": "section", "fields": fields},
     ]
     reason = conversation.failure_reason
     if reason:
-        text = f":warning: *Why it failed:* {mrkdwn(reason, 1500)}"
+        text = f":warning: *Why it failed:* {mrkdwn(reason, 1500, mask)}"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
 
     url = recording_url(conversation)
     buttons: list[dict[str, Any]] = []
     if url:
-        buttons.append(
-            {
-                "type": "button",
-                "text": {"type": "plain_text", "text": PLAY_RECORDING, "emoji": True},
-                "action_id": OPEN_RECORDING,
-                "url": url,
-            }
-        )
+        buttons.append(recording_link_button(url) if private else recording_button(conversation.id))
     buttons.append(logs_button(conversation.id, logs_thread_ts))
     buttons.extend(extra_buttons)
     blocks.append({"type": "actions", "elements": buttons})
 
-    context = [] if url else [RECORDING_NOT_READY]
+    note = _recording_note(conversation, has_recording=bool(url))
+    context = [note] if note else []
     context.append(f"Conversation {code(conversation.id, 80)}")
     if footer:
         context.append(footer)
@@ -173,12 +189,58 @@ def render_summary(
     return blocks
 
 
-def render_condensed(conversation: Conversation, *, logs_thread_ts: str | None = None) -> list[dict[str, Any]]:
-    """One line per conversation, for messages that link several."""
+def _recording_note(conversation: Conversation, *, has_recording: bool) -> str | None:
+    if conversation.still_processing:
+        return PROCESSING
+    if has_recording:
+        return None
+    return NO_RECORDING if conversation.is_finished else RECORDING_NOT_READY
+
+
+def recording_link_button(url: str) -> dict[str, Any]:
+    """The recording's own link: only in messages a single person sees."""
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": PLAY_RECORDING, "emoji": True},
+        "action_id": OPEN_RECORDING,
+        "url": url,
+    }
+
+
+def recording_button(conversation_id: str) -> dict[str, Any]:
+    """The recording in a message the channel sees: carries the conversation ID only, never the link."""
+    return button(PLAY_RECORDING, GET_RECORDING, ButtonValue(conversation_id))
+
+
+def render_recording(conversation: Conversation) -> dict[str, Any]:
+    """The private answer to ``recording_button``: the link, or why there is none yet."""
+    title = inline(title_of(conversation, 120), 200)
+    url = recording_url(conversation)
+    if url:
+        text = RECORDING_FOR_YOU.format(title=title)
+        blocks = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "actions", "elements": [recording_link_button(url)]},
+        ]
+        return {"text": text, "blocks": blocks}
+    if not conversation.is_finished:
+        text = RECORDING_AFTER_CALL.format(title=title)
+    elif conversation.still_processing:
+        text = RECORDING_LATER.format(title=title)
+    else:
+        text = RECORDING_NONE.format(title=title)
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def render_condensed(
+    conversation: Conversation, *, show_numbers: bool = False, logs_thread_ts: str | None = None
+) -> list[dict[str, Any]]:
+    """One line per conversation, for messages that link several (seen by the channel)."""
+    title = title_of(conversation, 120, phone_mask(conversation, show_numbers=show_numbers))
     line = " · ".join(
         part
         for part in (
-            f"{status_emoji(conversation.status)} *{inline(title_of(conversation, 120), 200)}*",
+            f"{status_emoji(conversation.status)} *{inline(title, 200)}*",
             status_label(conversation.status),
             format_duration(conversation.call_duration),
             channel_label(conversation.channel_type),

@@ -280,7 +280,7 @@ def unfurl_block_actions(
     *,
     response_url: str,
     app_unfurl_url: str,
-    message_ts: str,
+    message_ts: str | None = None,
     blocks: list[dict[str, Any]] | None = None,
     channel_id: str = DEFAULT_CHANNEL,
     user_id: str = DEFAULT_USER,
@@ -292,12 +292,16 @@ def unfurl_block_actions(
     Slack sends a `message_attachment` container and an `app_unfurl` object holding only the app's
     blocks, and no `message`: the click says neither what the message said nor which thread it is
     in ("Alternate interactive payload behavior" in
-    https://docs.slack.dev/messaging/unfurling-links-in-messages). `message_ts` is the message
+    https://docs.slack.dev/messaging/unfurling-links-in-messages; the shape in
+    https://api.slack.com/reference/interaction-payloads/block-actions). `message_ts` is the message
     holding the link (a thread reply's own ts when the link was posted in a thread).
     """
+    blocks = blocks or []
+    if block_id is None:
+        block_id = next((b.get("block_id") for b in blocks if b.get("type") == "actions"), None)
     container = {
         "type": "message_attachment",
-        "message_ts": message_ts,
+        "message_ts": message_ts or new_ts(),
         "attachment_id": 1,
         "channel_id": channel_id,
         "is_ephemeral": False,
@@ -308,7 +312,17 @@ def unfurl_block_actions(
         "type": "block_actions",
         **_interaction_common(user_id, channel_id, response_url),
         "container": container,
-        "app_unfurl": {"id": 1, "blocks": blocks or [], "app_unfurl_url": app_unfurl_url, "is_app_unfurl": True},
+        "app_unfurl": {
+            "id": 1,
+            "blocks": blocks,
+            "app_unfurl_url": app_unfurl_url,
+            "is_app_unfurl": True,
+            "app_id": API_APP_ID,
+            "bot_id": AUTH_TEST["bot_id"],
+            "original_url": app_unfurl_url,
+            "from_url": app_unfurl_url,
+            "fallback": "[no preview available]",
+        },
         "state": {"values": {}},
         "actions": [_button_action(action_id, value, block_id, button_text)],
     }
