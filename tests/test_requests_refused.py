@@ -36,7 +36,8 @@ from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, Stack
 MARKER = "raw-body-marker-5f1c9e"
 DOCUMENTED_LINK = f"https://dashboard.tryhamsa.com/conversations/{samples.DOCUMENTED_ID}"
 
-Request = tuple[bytes, dict[str, str]]
+# Header values are bytes where a test sends what no HTTP client would encode from text.
+Request = tuple[bytes, dict[str, str | bytes]]
 
 
 def signed(
@@ -78,6 +79,12 @@ def timestamp_10_minutes_ahead(stack: Stack) -> Request:
 def timestamp_not_a_number(stack: Stack) -> Request:
     body, headers = signed(command_body(stack))
     return body, {**headers, "X-Slack-Request-Timestamp": "yesterday"}
+
+
+def timestamp_in_superscript_digits(stack: Stack) -> Request:
+    """``"²".isdigit()`` is true, yet ``int("²")`` fails: Bolt's signature check would crash on it."""
+    body, headers = signed(command_body(stack))
+    return body, {**headers, "X-Slack-Request-Timestamp": "²".encode()}
 
 
 def replay_as_captured(_: Stack) -> Request:
@@ -171,6 +178,7 @@ REFUSED = [
     pytest.param(timestamp_10_minutes_old, 401, id="timestamp-10-minutes-old"),
     pytest.param(timestamp_10_minutes_ahead, 401, id="timestamp-10-minutes-ahead"),
     pytest.param(timestamp_not_a_number, 401, id="timestamp-not-a-number"),
+    pytest.param(timestamp_in_superscript_digits, 401, id="timestamp-superscript-digit"),
     pytest.param(replay_as_captured, 401, id="replay-as-captured"),
     pytest.param(replay_with_a_fresh_timestamp, 401, id="replay-with-fresh-timestamp"),
     pytest.param(tampered_body, 401, id="tampered-body"),
