@@ -24,7 +24,7 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 request_log = logging.getLogger("bot.requests")
 
-# Slack sends app_rate_limited about each minute in which it dropped events; an hour covers a burst.
+# Slack delivers an unanswered app_rate_limited notice again within minutes, as it does events.
 _RATE_LIMITED_MEMORY_SECONDS = 3600
 
 
@@ -66,7 +66,7 @@ def build_app(services: Services) -> AsyncApp:
             # What Bolt's own error handler does (the answer stays Bolt's 500).
             logger.exception("slack request failed ref=%s", context.get("ref"))
             return None
-        # A verified request of a kind the app has no use for (app_rate_limited, a command or shortcut
+        # A request from Slack of a kind the app has no use for (app_rate_limited, a command or shortcut
         # it does not have): a quiet 200, since Slack counts failed deliveries against the app.
         if body.get("type") == "app_rate_limited":
             _warn_rate_limited(body, rate_limited)

@@ -116,13 +116,13 @@ class RunningServer:
 
 
 async def start_http(settings: Settings, services: Services | None = None) -> RunningServer:
-    """Starts serving on ``settings.host``/``port``; the bot's identity is asked of Slack meanwhile."""
+    """Starts serving on ``settings.host``/``port``; who the bot is, is asked of Slack meanwhile."""
     services = services or build_services(settings)
-    services.identity.start()
     runner = web.AppRunner(http_app(build_app(services)), access_log=None, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
     await site.start()
+    services.identity.start()
     port = runner.addresses[0][1]
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     logger.info("serving HTTP on %s:%s (Slack requests at %s)", settings.host, port, EVENTS_PATH)
