@@ -76,7 +76,7 @@ async def unfurl_all(client: Client, slack: BenchSlack, requests: list[Signed], 
 
 
 async def warm_up(client: Client, slack: BenchSlack, count: int = 20) -> None:
-    """First requests pay for Bolt's auth.test and lazy imports; none of that is measured."""
+    """First requests pay for lazy imports (and, in the bare app, Bolt's auth.test); none of that is measured."""
     await unfurl_all(client, slack, [link_shared(new_ids(1)) for _ in range(count)], concurrency=4)
 
 

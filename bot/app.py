@@ -4,28 +4,38 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from cachetools import TTLCache
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.delivery import Delivery, web_client
 from bot.hamsa_client import HamsaClient
+from bot.identity import BotIdentity
 from bot.listeners import register_all
 from bot.messages import new_reference
-from bot.observability import request_kind
+from bot.observability import UNVERIFIED, UNVERIFIED_STATUS, request_kind
 from bot.services import Services
 from bot.settings import Settings
 
+logger = logging.getLogger(__name__)
 request_log = logging.getLogger("bot.requests")
+
+# Slack delivers an unanswered app_rate_limited notice again within minutes, as it does events.
+_RATE_LIMITED_MEMORY_SECONDS = 3600
 
 
 def build_services(settings: Settings, hamsa: HamsaClient | None = None) -> Services:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    client = web_client(token, settings.slack_api_url, settings.slack_retry_after_cap)
     return Services(
         settings=settings,
         hamsa=hamsa or HamsaClient.from_settings(settings),
-        delivery=Delivery(web_client(token, settings.slack_api_url)),
+        delivery=Delivery(client),
+        identity=BotIdentity(client, token),
     )
 
 
@@ -33,17 +43,53 @@ def build_app(services: Services) -> AsyncApp:
     settings = services.settings
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = AsyncApp(
-        client=services.delivery.client,
+        # Without a token of its own: Bolt takes the token, with the bot's identity, from ``authorize``
+        # (and would warn that a client's token is ignored).
+        client=web_client(None, settings.slack_api_url, settings.slack_retry_after_cap),
+        authorize=services.identity,
         signing_secret=secret,
         # Socket Mode needs no signing secret; over HTTP it is required and Bolt verifies every request.
         request_verification_enabled=not settings.socket_mode,
         # Listeners only ack and hand the work to Background, so answering once they return is
         # immediate, and skips Bolt's 10 ms polling for the ack.
         process_before_response=True,
+        # Requests no listener takes reach ``on_error`` below, instead of Bolt's 404.
+        raise_error_for_unhandled_request=True,
         name="hamsa-for-slack",
     )
     register_all(app, services)
+    rate_limited: TTLCache[tuple[str, str], bool] = TTLCache(1024, _RATE_LIMITED_MEMORY_SECONDS)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext) -> BoltResponse | None:
+        if not isinstance(error, BoltUnhandledRequestError):
+            # What Bolt's own error handler does (the answer stays Bolt's 500).
+            logger.exception("slack request failed ref=%s", context.get("ref"))
+            return None
+        # A request from Slack of a kind the app has no use for (app_rate_limited, a command or shortcut
+        # it does not have): a quiet 200, since Slack counts failed deliveries against the app.
+        if body.get("type") == "app_rate_limited":
+            _warn_rate_limited(body, rate_limited)
+        return BoltResponse(status=200, body="")
+
     return app
+
+
+def _warn_rate_limited(body: dict[str, Any], seen: TTLCache[tuple[str, str], bool]) -> None:
+    """Once per workspace and minute, however often Slack delivers the notice.
+
+    https://api.slack.com/apis/connections/events-api#rate-limiting
+    """
+    team, minute = str(body.get("team_id"))[:20], str(body.get("minute_rate_limited"))[:20]
+    if (team, minute) in seen:
+        return
+    seen[team, minute] = True
+    logger.warning(
+        "slack is dropping this app's events (app_rate_limited) team=%s minute_rate_limited=%s: "
+        "more than 30,000 events in an hour for this workspace",
+        team,
+        minute,
+    )
 
 
 async def dispatch(app: AsyncApp, request: AsyncBoltRequest) -> BoltResponse:
@@ -57,7 +103,8 @@ async def dispatch(app: AsyncApp, request: AsyncBoltRequest) -> BoltResponse:
     response = await app.async_dispatch(request)
     if request_log.isEnabledFor(logging.INFO):
         latency_ms = (time.perf_counter() - started) * 1000
-        kind = request_kind(request.body)
         status = response.status
+        # What an unverified body says it is, anyone could have written.
+        kind = UNVERIFIED if status == UNVERIFIED_STATUS else request_kind(request.body)
         request_log.info("slack request kind=%s ref=%s status=%s latency_ms=%.1f", kind, ref, status, latency_ms)
     return response

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.delivery import web_client
 from bot.errors import ConversationNotFound, HamsaError, HamsaUnauthorized
 from bot.hamsa_client import HamsaClient
+from bot.identity import TokenRefused, auth_test, slack_error_code
 from bot.settings import Settings
 
 OK, PROBLEM = "✔", "✘"
@@ -43,10 +44,11 @@ async def _check_slack(settings: Settings) -> list[tuple[bool, str]]:
         return [(False, "SLACK_BOT_TOKEN does not look like a bot token (it should start with xoxb-).")]
     client = web_client(token, settings.slack_api_url)
     try:
-        auth = await client.auth_test()
+        auth = await auth_test(client)
+    except TokenRefused as refused:
+        return [(False, str(refused))]
     except SlackApiError as error:
-        code = error.response.get("error", "unknown")
-        return [(False, f"SLACK_BOT_TOKEN was refused by Slack ({code}): reinstall the app and copy the token again.")]
+        return [(False, f"Slack answered auth.test with an error ({slack_error_code(error)}): try again in a minute.")]
     except (aiohttp.ClientError, TimeoutError) as error:
         return [(False, f"Slack could not be reached at SLACK_API_URL ({type(error).__name__}).")]
     return [(True, f"SLACK_BOT_TOKEN works: bot @{auth.get('user')} in workspace {auth.get('team')}.")]

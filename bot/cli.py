@@ -38,10 +38,15 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from bot.identity import TokenRefused
     from bot.server import serve
 
     configure_logging(settings.log_level, _secrets(settings))
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except TokenRefused as refused:
+        print(f"hamsa-bot: {refused}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,8 +1,8 @@
 """Delivering messages to Slack: Web API calls and response_url replies, with retries and fallbacks.
 
 slack_sdk retries only connection errors by default, and ``respond()`` uses a webhook client that
-inherits nothing, so both get the same retry policy here: 429 honouring Retry-After (capped), 5xx
-with jittered backoff, connection errors.
+inherits nothing, so both get the same retry policy here, from slack_sdk's own handlers: 429
+honouring Retry-After (capped), 500 and 503 with jittered backoff, connection errors.
 """
 
 from __future__ import annotations
@@ -10,40 +10,45 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 logger = logging.getLogger(__name__)
 
 # Where the bot cannot post, a reply through the interaction's response_url still works.
 NOT_POSTABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "no_permission"})
+MAX_RETRIES = 3
+DEFAULT_RETRY_AFTER_CAP = 10.0
+# 0.25 s, 0.5 s, 1 s, each plus up to a second of jitter.
+_SERVER_ERROR_BACKOFF = BackoffRetryIntervalCalculator(backoff_factor=0.25)
 
 
-class SlackRetryHandler(AsyncRetryHandler):
-    """Retries 429 (waiting Retry-After, at most ``max_wait`` seconds) and 5xx (jittered backoff)."""
+class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, waiting at most ``max_wait`` seconds.
 
-    def __init__(self, max_retry_count: int = 3, max_wait: float = 10.0) -> None:
+    The built-in one sleeps for whatever Retry-After says (an hour, if Slack says so, while the
+    work waits and shutdown hangs) and reads only whole seconds (``int("1.5")`` raises mid-retry).
+    """
+
+    def __init__(self, max_retry_count: int, max_wait: float) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return response is not None and (response.status_code == 429 or response.status_code >= 500)
 
     async def prepare_for_next_attempt_async(
         self,
@@ -54,16 +59,14 @@ class SlackRetryHandler(AsyncRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
-        wait = random.uniform(0, min(self.max_wait, 0.25 * 2**state.current_attempt))
-        if response is not None and response.status_code == 429:
-            wait = min(self.max_wait, _retry_after(response) + random.uniform(0, 0.2))
-        logger.info("slack retry status=%s in=%.2fs", response.status_code if response else "-", wait)
+        wait = min(self.max_wait, _retry_after(response) + random.uniform(0, 0.2))
+        logger.info("slack retry status=429 in=%.2fs", wait)
         await asyncio.sleep(wait)
         state.increment_current_attempt()
 
 
-def _retry_after(response: HttpResponse) -> float:
-    for name, value in response.headers.items():
+def _retry_after(response: HttpResponse | None) -> float:
+    for name, value in (response.headers if response is not None else {}).items():
         if name.lower() == "retry-after":
             raw = value[0] if isinstance(value, list) else value
             try:
@@ -73,12 +76,17 @@ def _retry_after(response: HttpResponse) -> float:
     return 1.0
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
-    return [AsyncConnectionErrorRetryHandler(max_retry_count=2), SlackRetryHandler()]
+def retry_handlers(retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP) -> list[AsyncRetryHandler]:
+    """Connection errors, 429 (Retry-After, capped) and 500/503 (jittered backoff): at most 3 retries."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        CappedRateLimitRetryHandler(max_retry_count=MAX_RETRIES, max_wait=retry_after_cap),
+        AsyncServerErrorRetryHandler(max_retry_count=MAX_RETRIES, interval_calculator=_SERVER_ERROR_BACKOFF),
+    ]
 
 
-def web_client(token: str, base_url: str) -> AsyncWebClient:
-    return AsyncWebClient(token=token, base_url=base_url, timeout=10, retry_handlers=retry_handlers())
+def web_client(token: str | None, base_url: str, retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP) -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=base_url, timeout=10, retry_handlers=retry_handlers(retry_after_cap))
 
 
 class Delivery:
@@ -104,7 +112,7 @@ class Delivery:
 
     async def respond(self, response_url: str, ref: str, **message: Any) -> bool:
         """Reply through a response_url (valid 30 minutes, 5 uses); False when Slack refused it."""
-        webhook = AsyncWebhookClient(response_url, session=self._http(), retry_handlers=retry_handlers())
+        webhook = AsyncWebhookClient(response_url, session=self._http(), retry_handlers=self.client.retry_handlers)
         try:
             response = await webhook.send_dict(message)
         except (aiohttp.ClientError, TimeoutError) as error:
@@ -119,28 +127,32 @@ class Delivery:
 
     async def post(self, ref: str, *, channel: str, thread_ts: str | None = None, **message: Any) -> str | None:
         """chat.postMessage; the new message's ts, or None (logged) when Slack refused it."""
-        params = {"channel": channel, "thread_ts": thread_ts, "unfurl_links": False, "unfurl_media": False}
-        result = await self._call(ref, "chat.postMessage", **params, **message)
+        posting = self.client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
+        )
+        result = await self._call(ref, "chat.postMessage", posting)
         return result.get("ts") if result else None
 
     async def unfurl(self, ref: str, *, unfurls: dict[str, Any], event: dict[str, Any]) -> bool:
         """chat.unfurl; composer events are answered by unfurl_id + source, others by channel + ts."""
+        target: dict[str, Any]
         if event.get("source") == "composer" or event.get("channel") == "COMPOSER":
             target = {"unfurl_id": event.get("unfurl_id"), "source": event.get("source") or "composer"}
         else:
             target = {"channel": event.get("channel"), "ts": event.get("message_ts")}
-        return await self._call(ref, "chat.unfurl", unfurls=unfurls, **target) is not None
+        return await self._call(ref, "chat.unfurl", self.client.chat_unfurl(unfurls=unfurls, **target)) is not None
 
-    async def _call(self, ref: str, method: str, **params: Any) -> dict[str, Any] | None:
+    async def _call(
+        self, ref: str, method: str, call: Coroutine[Any, Any, AsyncSlackResponse]
+    ) -> dict[str, Any] | None:
         """One Web API call (retried by the client's handlers); None, logged, when it finally fails."""
+        self._http()
         try:
-            body = {name: value for name, value in params.items() if value is not None}
-            self._http()
-            response = await self.client.api_call(method, json=body)
+            response = await call
         except SlackApiError as error:
             code = error.response.get("error", "unknown") if error.response is not None else "unknown"
             level = logging.INFO if code in NOT_POSTABLE else logging.WARNING
-            logger.log(level, "slack %s failed ref=%s error=%s", method, ref, code)
+            logger.log(level, "slack %s failed ref=%s error=%.60s", method, ref, code)
             return None
         except (aiohttp.ClientError, TimeoutError) as error:
             logger.warning("slack %s failed ref=%s error=%s", method, ref, type(error).__name__)

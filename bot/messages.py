@@ -30,6 +30,8 @@ RATE_LIMITED = ":hourglass: Hamsa is rate limiting requests. Please try again in
 UNAUTHORIZED = ":lock: Hamsa refused this app's API key. Ask your Slack admin to check `HAMSA_API_KEY`."
 BAD_RESPONSE = ":warning: Hamsa sent an answer this app could not read. Please try again later."
 UNEXPECTED = ":warning: Something went wrong on our side. Please try again."
+# For the admin, from `hamsa-bot check` and from `hamsa-bot serve`, which stops on it.
+SLACK_TOKEN_REFUSED = "SLACK_BOT_TOKEN was refused by Slack ({code}): reinstall the app and copy the token again."
 LOGS_ALREADY_POSTED = "The logs of this conversation are already in this thread."
 POSTED_PRIVATELY = "I can't post in this conversation, so here they are just for you."
 

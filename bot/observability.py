@@ -1,13 +1,44 @@
-"""Logging: one structured line per Slack request, and no secret (or signed body) in any log line."""
+"""Logging: one structured line per Slack request, no secret (or signed body) in any log line, and no
+log line written by a request."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any
 
 REDACTED = "[redacted]"
+UNVERIFIED = "unverified"  # the kind logged for a request that failed the signature check
+# Bolt answers 401 only to a request that fails its signature (or ssl_check token) check.
+UNVERIFIED_STATUS = 401
+# Line breaks (C0, C1, U+2028/9), other control characters, and the bidirectional overrides that
+# make a terminal show text in another order than it was written.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+CONTINUATION = "  | "  # starts every further line of one record (a traceback), so none passes for a record
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character written as its escape (``\\n``, ``\\x1b``, ``\\u202e``)."""
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """Formats each record as one line whatever it carries; a traceback follows it, each line indented.
+
+    Log messages carry strings from requests and from Hamsa (event IDs, Slack's error codes,
+    exception text), verified or not: a newline in one could otherwise write a fake record. Escaping
+    here, where every record passes, means no call site can forget to.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
+
+    def format(self, record: logging.LogRecord) -> str:
+        first, *rest = super().format(record).split("\n")
+        return "".join([first, *(f"\n{CONTINUATION}{one_line(line)}" for line in rest)])
 
 
 class SecretFilter(logging.Filter):
@@ -39,7 +70,7 @@ class SecretFilter(logging.Filter):
 def configure_logging(level: str, secrets: Iterable[str], stream: Any = None) -> None:
     """Root handler with the secret filter; call once at start-up."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):

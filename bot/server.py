@@ -18,6 +18,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import build_app, build_services, dispatch
+from bot.identity import BotIdentity, TokenRefused
 from bot.services import Services
 from bot.settings import Settings
 
@@ -115,11 +116,13 @@ class RunningServer:
 
 
 async def start_http(settings: Settings, services: Services | None = None) -> RunningServer:
+    """Starts serving on ``settings.host``/``port``; who the bot is, is asked of Slack meanwhile."""
     services = services or build_services(settings)
     runner = web.AppRunner(http_app(build_app(services)), access_log=None, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
     await site.start()
+    services.identity.start()
     port = runner.addresses[0][1]
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     logger.info("serving HTTP on %s:%s (Slack requests at %s)", settings.host, port, EVENTS_PATH)
@@ -129,7 +132,8 @@ async def start_http(settings: Settings, services: Services | None = None) -> Ru
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Runs until ``stop`` is set, then finishes work in flight and closes its clients.
 
-    Without ``stop`` (the command), SIGTERM or SIGINT sets it.
+    Without ``stop`` (the command), SIGTERM or SIGINT sets it. When Slack refuses the bot token,
+    it stops the same way, then raises TokenRefused.
     """
     if stop is None:
         stop = asyncio.Event()
@@ -143,10 +147,21 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await _serve_socket_mode(settings, stop)
         return
     server = await start_http(settings)
-    await stop.wait()
+    refusal = await _until_stopped(stop, server.services.identity)
     logger.info("stopping: finishing work in flight")
     await server.stop()
     logger.info("stopped")
+    if refusal is not None:
+        raise refusal
+
+
+async def _until_stopped(stop: asyncio.Event, identity: BotIdentity) -> TokenRefused | None:
+    """Waits for ``stop``, or for Slack to refuse the bot token (then returns the refusal)."""
+    waits = (asyncio.ensure_future(stop.wait()), asyncio.ensure_future(identity.refused.wait()))
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for wait in waits:
+        wait.cancel()
+    return identity.refusal
 
 
 async def _serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:
@@ -165,17 +180,20 @@ async def _serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:
     services = build_services(settings)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     handler = LoggedSocketModeHandler(build_app(services), app_token)
+    services.identity.start()
     # The client retries a refused or unreachable connection forever: a stop must not wait for it.
     connecting = asyncio.create_task(handler.connect_async())
-    stopping = asyncio.create_task(stop.wait())
+    stopping = asyncio.create_task(_until_stopped(stop, services.identity))
     await asyncio.wait((connecting, stopping), return_when=asyncio.FIRST_COMPLETED)
     if connecting.done():
         connecting.result()  # a connection that failed for good stops the app here, with its error
         logger.info("connected to Slack in Socket Mode")
-    await stopping
+    refusal = await stopping
     logger.info("stopping: finishing work in flight")
     connecting.cancel()
     await asyncio.wait((connecting,))
     await handler.close_async()
     await services.aclose(DRAIN_SECONDS)
     logger.info("stopped")
+    if refusal is not None:
+        raise refusal

@@ -14,6 +14,7 @@ from bot.background import Background, Tell
 from bot.delivery import Delivery
 from bot.errors import ConversationNotFound, HamsaError, InvalidConversationId
 from bot.hamsa_client import HamsaClient
+from bot.identity import BotIdentity
 from bot.messages import error_text, notice_blocks
 from bot.models import Conversation
 from bot.render.logs import LogsPage, render_logs_page
@@ -55,6 +56,7 @@ class Services:
     settings: Settings
     hamsa: HamsaClient
     delivery: Delivery
+    identity: BotIdentity
     background: Background = field(default_factory=Background)
     seen_events: TTLCache[str, bool] = field(default_factory=lambda: TTLCache(20_000, _EVENT_MEMORY_SECONDS))
     posted_logs: TTLCache[tuple[str, str, str], bool] = field(
@@ -140,6 +142,7 @@ class Services:
         return render_logs_page(conversation, page, private=private, show_caller_number=show_number)
 
     async def aclose(self, drain_seconds: float = 10.0) -> None:
+        await self.identity.aclose()
         await self.background.drain(drain_seconds)
         await self.hamsa.aclose()
         await self.delivery.aclose()

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    slack_retry_after_cap: float = Field(default=10.0, ge=0)
 
     hamsa_api_key: SecretStr | None = None
     hamsa_api_url: str = DEFAULT_HAMSA_API_URL

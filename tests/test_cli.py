@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from bot.check import OK, PROBLEM, run_check
 from bot.cli import main
 from bot.demo import logging_state_kept
-from bot.messages import NOT_A_REFERENCE
+from bot.messages import NOT_A_REFERENCE, SLACK_TOKEN_REFUSED
 from bot.render.summary import PLAY_RECORDING
 from bot.render.terminal import BUILDER_URL, mrkdwn_to_text
 from bot.sandbox.blockkit import block_kit_problems
@@ -220,6 +220,41 @@ async def test_serve_logs_each_request_and_on_sigterm_finishes_work_in_flight_th
     assert len(REQUEST_LINE.findall(output)) == 1
     for secret in (BOT_TOKEN, SIGNING_SECRET, HAMSA_KEY):
         assert secret not in output
+
+
+async def test_serve_with_a_token_slack_refuses_stops_with_the_words_check_uses(
+    slack: FakeSlack, hamsa: FakeHamsa, tmp_path: Path
+) -> None:
+    env = command_env(
+        SLACK_BOT_TOKEN=WRONG_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        HAMSA_API_KEY=HAMSA_KEY,
+        HAMSA_API_URL=hamsa.url,
+        HOST="127.0.0.1",
+        PORT=str(free_port()),
+    )
+    serve = (sys.executable, "-m", "bot", "serve")
+    process = await asyncio.create_subprocess_exec(
+        *serve, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        async with asyncio.timeout(30):
+            _, stderr = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    (call,) = slack.calls_to("auth.test")
+    check_lines: list[str] = []
+    await run_check(sandbox_settings(hamsa, slack, slack_bot_token=SecretStr(WRONG_TOKEN)), out=check_lines)
+
+    words = SLACK_TOKEN_REFUSED.format(code="invalid_auth")
+    assert call.answer == {"ok": False, "error": "invalid_auth"}
+    assert process.returncode == 1
+    assert stderr.decode().splitlines()[-1] == f"hamsa-bot: {words}"
+    assert f"{PROBLEM} {words}" in check_lines
+    assert WRONG_TOKEN not in stderr.decode()
 
 
 # ---- preview ------------------------------------------------------------------------------------

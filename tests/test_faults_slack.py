@@ -17,7 +17,7 @@ from bot.sandbox.stack import Stack
 
 DOCUMENTED_LINK = f"https://dashboard.tryhamsa.com/conversations/{samples.DOCUMENTED_ID}"
 EXPECTED_SUMMARY = summary_text(Conversation.model_validate(samples.documented_example()))
-# slack_sdk's first attempt plus SlackRetryHandler's three retries.
+# slack_sdk's first attempt plus three retries (bot.delivery.MAX_RETRIES).
 MAX_CALLS = 4
 
 
@@ -76,6 +76,20 @@ async def test_slack_rate_limit_or_server_error_is_retried_then_delivered(
     assert len(stack.slack.calls_to(method)) == 2
     assert [r for r in caplog.records if "failed" in r.getMessage()] == []
     assert_no_traceback(caplog)
+
+
+@pytest.mark.parametrize(("method", "trigger"), DELIVERIES)
+async def test_an_hour_long_retry_after_from_slack_is_capped_and_the_message_still_delivered(
+    stack: Stack, method: str, trigger: Trigger
+) -> None:
+    stack.slack.inject(method, SlackFault.rate_limited(retry_after=3600))
+
+    await trigger(stack)
+    first, second = await stack.slack.wait_for_calls(method, 2, timeout=5)
+
+    assert first.answer == SlackFault.rate_limited().body
+    assert second.answer is not None and second.answer["ok"] is True
+    assert second.at - first.at < stack.settings.slack_retry_after_cap + 1
 
 
 @pytest.mark.parametrize(("method", "trigger"), DELIVERIES)

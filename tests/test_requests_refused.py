@@ -10,7 +10,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from urllib.parse import quote
 
 import httpx
@@ -18,11 +18,13 @@ import pytest
 
 from bot import actions
 from bot.actions import ButtonValue
-from bot.observability import REDACTED, SecretFilter, configure_logging
+from bot.observability import REDACTED, SecretFilter
 from bot.sandbox import samples
 from bot.sandbox.slack_requests import (
     FORM,
     JSON,
+    TEAM_ID,
+    app_rate_limited,
     block_actions,
     event_callback,
     link_shared_event,
@@ -36,7 +38,8 @@ from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, Stack
 MARKER = "raw-body-marker-5f1c9e"
 DOCUMENTED_LINK = f"https://dashboard.tryhamsa.com/conversations/{samples.DOCUMENTED_ID}"
 
-Request = tuple[bytes, dict[str, str]]
+# Header values are bytes where a test sends what no HTTP client would encode from text.
+Request = tuple[bytes, dict[str, str | bytes]]
 
 
 def signed(
@@ -48,6 +51,11 @@ def signed(
 def command_body(stack: Stack, conversation_id: str = samples.DOCUMENTED_ID) -> str:
     """A /hamsa command that would look up a real conversation if it were accepted."""
     return slash_command(conversation_id, response_url=stack.slack.new_response_url(), channel_name=MARKER)[0]
+
+
+def rate_limited_notice_body(minute: int = 1518467820, team_id: str = TEAM_ID) -> str:
+    notice = json.loads(app_rate_limited(minute, team_id=team_id)[0])
+    return json.dumps({**notice, "token": MARKER})
 
 
 def link_event_body() -> str:
@@ -78,6 +86,16 @@ def timestamp_10_minutes_ahead(stack: Stack) -> Request:
 def timestamp_not_a_number(stack: Stack) -> Request:
     body, headers = signed(command_body(stack))
     return body, {**headers, "X-Slack-Request-Timestamp": "yesterday"}
+
+
+def timestamp_in_superscript_digits(stack: Stack) -> Request:
+    """``"²".isdigit()`` is true, yet ``int("²")`` fails: Bolt's signature check would crash on it."""
+    body, headers = signed(command_body(stack))
+    return body, {**headers, "X-Slack-Request-Timestamp": "²".encode()}
+
+
+def rate_limited_notice_unsigned(_: Stack) -> Request:
+    return signed(rate_limited_notice_body(), JSON, secret="not-the-signing-secret")
 
 
 def replay_as_captured(_: Stack) -> Request:
@@ -171,6 +189,8 @@ REFUSED = [
     pytest.param(timestamp_10_minutes_old, 401, id="timestamp-10-minutes-old"),
     pytest.param(timestamp_10_minutes_ahead, 401, id="timestamp-10-minutes-ahead"),
     pytest.param(timestamp_not_a_number, 401, id="timestamp-not-a-number"),
+    pytest.param(timestamp_in_superscript_digits, 401, id="timestamp-superscript-digit"),
+    pytest.param(rate_limited_notice_unsigned, 401, id="app-rate-limited-unsigned"),
     pytest.param(replay_as_captured, 401, id="replay-as-captured"),
     pytest.param(replay_with_a_fresh_timestamp, 401, id="replay-with-fresh-timestamp"),
     pytest.param(tampered_body, 401, id="tampered-body"),
@@ -190,8 +210,6 @@ REFUSED = [
     pytest.param(event_type_that_is_not_text, 400, id="event-type-not-text"),
     pytest.param(interaction_without_actions, 400, id="interaction-without-actions"),
     pytest.param(action_id_that_is_not_text, 400, id="action-id-not-text"),
-    pytest.param(unknown_command, 404, id="unknown-command"),
-    pytest.param(unknown_shortcut, 404, id="unknown-shortcut"),
 ]
 
 
@@ -201,6 +219,10 @@ REFUSED = [
 def unknown_event_type(_: Stack) -> Request:
     event = {"type": "reaction_added", "user": "U0ALICE", "reaction": MARKER, "event_ts": "1700000000.000100"}
     return signed(event_callback(event)[0], JSON)
+
+
+def rate_limited_notice(_: Stack) -> Request:
+    return signed(rate_limited_notice_body(), JSON)
 
 
 def unknown_action_id(stack: Stack) -> Request:
@@ -225,6 +247,9 @@ def recording_link_click(stack: Stack) -> Request:
 
 IGNORED = [
     pytest.param(unknown_event_type, id="unknown-event-type"),
+    pytest.param(unknown_command, id="unknown-command"),
+    pytest.param(unknown_shortcut, id="unknown-shortcut"),
+    pytest.param(rate_limited_notice, id="app-rate-limited"),
     pytest.param(unknown_action_id, id="unknown-action-id"),
     pytest.param(forged_button_value, id="forged-button-value"),
     pytest.param(logs_page_out_of_range, id="logs-page-out-of-range"),
@@ -278,24 +303,6 @@ async def test_request_the_app_has_no_use_for_is_acknowledged_quietly(
     await assert_went_nowhere(stack, filtered_caplog)
 
 
-@pytest.fixture
-def production_logging() -> Iterator[io.StringIO]:
-    """The app's own logging set-up, writing into a buffer; the previous set-up is restored after.
-
-    Requested before ``stack``, as in production: Bolt fixes its loggers' levels when the app is built.
-    """
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    noisy = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "aiohttp.access", "slack_sdk")}
-    stream = io.StringIO()
-    configure_logging("DEBUG", [SIGNING_SECRET, BOT_TOKEN, HAMSA_KEY], stream)
-    yield stream
-    root.handlers[:] = saved_handlers
-    root.setLevel(saved_level)
-    for name, level in noisy.items():
-        logging.getLogger(name).setLevel(level)
-
-
 async def test_body_of_a_request_with_a_bad_signature_is_not_logged(
     production_logging: io.StringIO, stack: Stack
 ) -> None:
@@ -309,3 +316,26 @@ async def test_body_of_a_request_with_a_bad_signature_is_not_logged(
     assert "Invalid request signature detected (body not logged)" in log
     assert "status=401" in log  # the request's own log line is still there
     assert MARKER not in log and response_url not in log and REDACTED not in log
+
+
+async def test_app_rate_limited_is_warned_once_per_workspace_and_minute(
+    caplog: pytest.LogCaptureFixture, stack: Stack
+) -> None:
+    caplog.set_level(logging.INFO)
+    minute = 1518467820
+    # Slack delivers the notice again when it is not acknowledged; a later minute, or another
+    # workspace, is news.
+    notices = [(minute, TEAM_ID), (minute, TEAM_ID), (minute, TEAM_ID), (minute + 60, TEAM_ID), (minute, "T0OTHER")]
+
+    for notice_minute, team_id in notices:
+        response = await post(stack, signed(rate_limited_notice_body(notice_minute, team_id), JSON))
+        assert (response.status_code, response.content) == (200, b"")
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 3, warnings
+    for (notice_minute, team_id), warning in zip([notices[0], *notices[3:]], warnings, strict=True):
+        assert "app_rate_limited" in warning
+        assert f"team={team_id} minute_rate_limited={notice_minute}" in warning
+    kinds = [r.getMessage() for r in caplog.records if r.name == "bot.requests"]
+    assert len(kinds) == len(notices) and all("kind=app_rate_limited" in line for line in kinds)
+    await assert_went_nowhere(stack, caplog)

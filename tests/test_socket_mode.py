@@ -19,6 +19,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot import actions
+from bot.identity import TokenRefused
 from bot.models import Conversation
 from bot.render.logs import render_logs_page
 from bot.render.summary import render_summary, summary_text
@@ -54,12 +55,18 @@ class SocketApp:
         await self.hamsa.stop()
 
 
-async def start_serving(hamsa: FakeHamsa, app_token: str = APP_TOKEN) -> SocketApp:
+async def start_serving(hamsa: FakeHamsa, app_token: str = APP_TOKEN, bot_token: str = BOT_TOKEN) -> SocketApp:
     """``serve`` in Socket Mode (an app-level token, no signing secret), as a task; not yet connected."""
     slack = FakeSlack(bot_token=BOT_TOKEN, app_token=APP_TOKEN)
     await slack.start()
     await hamsa.start()
-    settings = sandbox_settings(hamsa, slack, slack_signing_secret=None, slack_app_token=SecretStr(app_token))
+    settings = sandbox_settings(
+        hamsa,
+        slack,
+        slack_signing_secret=None,
+        slack_app_token=SecretStr(app_token),
+        slack_bot_token=SecretStr(bot_token),
+    )
     stop = asyncio.Event()
     return SocketApp(slack, hamsa, stop, asyncio.create_task(serve(settings, stop)))
 
@@ -192,3 +199,16 @@ async def test_a_stop_is_not_held_up_while_slack_refuses_the_app_token(no_proxy:
         await app.stopped()
     finally:
         await app.aclose()
+
+
+async def test_a_bot_token_slack_refuses_stops_the_app(no_proxy: None) -> None:
+    app = await start_serving(FakeHamsa(api_key=HAMSA_KEY), bot_token="xoxb-not-the-right-token-4711")
+    try:
+        with pytest.raises(TokenRefused) as refused:
+            async with asyncio.timeout(5):
+                await app.task
+        assert refused.value.code == "invalid_auth"
+        await app.slack.wait_for_socket_connection(connected=False)
+    finally:
+        await app.slack.stop()
+        await app.hamsa.stop()

@@ -97,7 +97,8 @@ class _ResponseUrl:
 class FakeSlack(LoopbackServer):
     """Loopback Slack: `POST /api/{method}`, `/response/{token}` webhooks and a Socket Mode WebSocket."""
 
-    def __init__(self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token") -> None:
+    def __init__(self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token", port: int = 0) -> None:
+        """``port`` 0 takes a free one; a given one lets a test bring Slack back where the app expects it."""
         self.bot_token = bot_token
         self.app_token = app_token
         self.socket_acks: list[dict[str, Any]] = []
@@ -112,6 +113,7 @@ class FakeSlack(LoopbackServer):
         self._ts_counter = 0
         self._view_counter = 0
         self._runner: web.AppRunner | None = None
+        self._requested_port = port
         self._port: int | None = None
         self._changed = asyncio.Condition()
 
@@ -137,7 +139,7 @@ class FakeSlack(LoopbackServer):
         app.router.add_get(SOCKET_MODE_PATH + "/{ticket}", self._handle_socket)
         runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.25, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", self._requested_port)
         await site.start()
         self._runner = runner
         self._port = runner.addresses[0][1]

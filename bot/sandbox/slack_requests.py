@@ -22,7 +22,7 @@ from bot.sandbox.fake_slack import AUTH_TEST
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
-TEAM_ID = AUTH_TEST["team_id"]
+TEAM_ID = str(AUTH_TEST["team_id"])
 TEAM_DOMAIN = "sandbox"
 API_APP_ID = "A0HAMSA"
 BOT_USER_ID = AUTH_TEST["user_id"]
@@ -121,6 +121,21 @@ def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> tup
         "event_context": f"4-{secrets.token_urlsafe(24)}",
     }
     return json.dumps(envelope), JSON
+
+
+def app_rate_limited(minute_rate_limited: int, *, team_id: str = TEAM_ID) -> tuple[str, str]:
+    """The notice Slack sends, outside any ``event_callback``, for each minute it drops the app's events.
+
+    https://api.slack.com/apis/connections/events-api#rate-limiting
+    """
+    notice = {
+        "token": VERIFICATION_TOKEN,
+        "type": "app_rate_limited",
+        "team_id": team_id,
+        "minute_rate_limited": minute_rate_limited,
+        "api_app_id": API_APP_ID,
+    }
+    return json.dumps(notice), JSON
 
 
 def link_shared_event(
