@@ -9,6 +9,7 @@ with its result cache on, so a request costs no ``auth.test`` once its token is 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
@@ -116,6 +117,8 @@ def authorize(
 
 def _page_response(oauth_settings: AsyncOAuthSettings, status: int, page: str) -> BoltResponse:
     """The page, clearing the state cookie as Bolt's own pages do."""
-    headers: dict[str, str | list[str]] = dict(_HTML)
-    headers["Set-Cookie"] = [oauth_settings.state_utils.build_set_cookie_for_deletion()]
+    headers: dict[str, str | Sequence[str]] = {
+        **_HTML,
+        "Set-Cookie": [oauth_settings.state_utils.build_set_cookie_for_deletion()],
+    }
     return BoltResponse(status=status, body=page, headers=headers)
