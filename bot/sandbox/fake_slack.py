@@ -23,7 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.sandbox.blockkit import block_kit_problems
+from bot.sandbox.blockkit import block_kit_problems, view_problems
 from bot.sandbox.lifecycle import LoopbackServer
 
 RESPONSE_URL_MAX_USES = 5
@@ -625,6 +625,8 @@ class FakeSlack(LoopbackServer):
         for blocks, surface in _blocks_in(method, params):
             if block_kit_problems(blocks, surface=surface):
                 return {"ok": False, "error": "invalid_blocks"}
+        if method.startswith("views.") and view_problems(params.get("view")):
+            return {"ok": False, "error": "invalid_arguments"}
 
         if method == "auth.test":
             return team.auth_test()
