@@ -25,8 +25,7 @@ def _settings() -> Settings | None:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    values = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token, settings.hamsa_api_key)
-    return [v.get_secret_value() for v in values if v is not None]
+    return settings.secret_values()
 
 
 def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
@@ -75,6 +74,22 @@ def cmd_check(settings: Settings, _: argparse.Namespace) -> int:
     return asyncio.run(run_check(settings))
 
 
+def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store.admin import upgrade_database
+
+    configure_logging("WARNING", _secrets(settings))
+    return asyncio.run(upgrade_database(settings))
+
+
+def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store.admin import generate_key_command, rotate_keys
+
+    if args.action == "generate":
+        return generate_key_command()
+    configure_logging("WARNING", _secrets(settings))
+    return asyncio.run(rotate_keys(settings))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hamsa-bot", description="Hamsa for Slack: preview Hamsa calls in Slack.")
     parser.add_argument("--version", action="version", version=f"hamsa-bot {__version__}")
@@ -88,10 +103,25 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--sample", action="store_true", help="use the built-in sample conversations, not Hamsa")
     preview.add_argument("--logs", action="store_true", help="print the first logs page instead of the summary")
     sub.add_parser("check", help="check the settings: Slack token, signing secret, Hamsa key")
+    db = sub.add_parser("db", help="the database (DATABASE_URL)")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: apply every migration not yet applied")
+    keys = sub.add_parser("keys", help="the keys that encrypt stored secrets (ENCRYPTION_KEYS)")
+    keys.add_argument(
+        "action",
+        choices=["generate", "rotate"],
+        help="generate: print a new key; rotate: re-encrypt every stored secret with the first key",
+    )
     return parser
 
 
-COMMANDS = {"serve": cmd_serve, "demo": cmd_demo, "preview": cmd_preview, "check": cmd_check}
+COMMANDS = {
+    "serve": cmd_serve,
+    "demo": cmd_demo,
+    "preview": cmd_preview,
+    "check": cmd_check,
+    "db": cmd_db,
+    "keys": cmd_keys,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

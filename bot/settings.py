@@ -6,8 +6,12 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_HAMSA_API_URL = "https://api.tryhamsa.com"
+DEFAULT_HAMSA_UAE_API_URL = "https://api.uae.tryhamsa.com"
+DEFAULT_DATABASE_URL = "sqlite:///hamsa-bot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_LINK_DOMAINS = ("dashboard.tryhamsa.com",)
 
@@ -23,8 +27,17 @@ class Settings(BaseSettings):
     slack_api_url: str = DEFAULT_SLACK_API_URL
     slack_retry_after_cap: float = Field(default=10.0, ge=0)
 
+    # Multi-workspace mode (installable with "Add to Slack"): on when both are set.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    public_url: str | None = None
+
+    database_url: str = DEFAULT_DATABASE_URL
+    encryption_keys: SecretStr | None = None
+
     hamsa_api_key: SecretStr | None = None
     hamsa_api_url: str = DEFAULT_HAMSA_API_URL
+    hamsa_uae_api_url: str = DEFAULT_HAMSA_UAE_API_URL
     hamsa_link_domains: Annotated[tuple[str, ...], NoDecode] = DEFAULT_LINK_DOMAINS
     show_full_caller_number: bool = False
 
@@ -50,10 +63,20 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("hamsa_api_url")
+    @field_validator("hamsa_api_url", "hamsa_uae_api_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        value = (value or "").strip().rstrip("/")
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("PUBLIC_URL is the app's address, such as https://hamsa-bot.example.com")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -74,12 +97,52 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def multi_workspace(self) -> bool:
+        """Installable by any workspace through OAuth, each connecting its own Hamsa account."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
     def missing_for_serve(self) -> list[str]:
         """Names of the required settings that are unset, for a clear start-up error."""
-        required = {
-            "SLACK_BOT_TOKEN": self.slack_bot_token,
-            "HAMSA_API_KEY": self.hamsa_api_key,
-        }
-        if not self.socket_mode:
-            required["SLACK_SIGNING_SECRET"] = self.slack_signing_secret
-        return [name for name, value in required.items() if value is None or not value.get_secret_value()]
+        required: dict[str, SecretStr | str | None]
+        if self.multi_workspace:
+            required = {
+                "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+                "ENCRYPTION_KEYS": self.encryption_keys,
+            }
+        else:
+            required = {"SLACK_BOT_TOKEN": self.slack_bot_token, "HAMSA_API_KEY": self.hamsa_api_key}
+            if not self.socket_mode:
+                required["SLACK_SIGNING_SECRET"] = self.slack_signing_secret
+        return [name for name, value in required.items() if not _given(value)]
+
+    def secret_values(self) -> list[str]:
+        """Every secret the settings hold, for the log filter that redacts them."""
+        values = [
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.slack_client_secret,
+            self.hamsa_api_key,
+            self.encryption_keys,
+        ]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.encryption_keys is not None:
+            found += [key.strip() for key in self.encryption_keys.get_secret_value().split(",")]
+        password = _database_password(self.database_url)
+        if password:
+            found.append(password)
+        return [value for value in found if value]
+
+
+def _given(value: SecretStr | str | None) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return bool(value)
+
+
+def _database_password(url: str) -> str | None:
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None

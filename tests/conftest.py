@@ -1,14 +1,16 @@
-"""Shared fixtures: the whole app on loopback, against stand-ins for Slack and Hamsa."""
+"""Shared fixtures: the whole app on loopback, against stand-ins for Slack and Hamsa; real databases."""
 
 from __future__ import annotations
 
 import io
 import logging
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.observability import configure_logging
+from bot.sandbox.services import fresh_postgres_database, postgres_problem, services_required
 from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, Stack, start_stack
 
 
@@ -41,3 +43,30 @@ def production_logging() -> Iterator[io.StringIO]:
     root.setLevel(saved_level)
     for name, level in noisy.items():
         logging.getLogger(name).setLevel(level)
+
+
+async def _require(problem: str | None) -> None:
+    if problem is None:
+        return
+    if services_required():
+        pytest.fail(f"{problem} (required: HAMSA_REQUIRE_SERVICES is set, as in .ci/run)")
+    pytest.skip(problem)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database on this machine's server, dropped after the test."""
+    await _require(await postgres_problem())
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Each store test runs twice: on the embedded SQLite file and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hamsa-bot.db'}"
+        return
+    await _require(await postgres_problem())
+    async with fresh_postgres_database() as url:
+        yield url

@@ -53,7 +53,30 @@ _INTERACTIVE_TYPES = frozenset(
         "rich_text_input",
     }
 )
-_ACCEPTED_OPAQUE_BLOCKS = frozenset({"divider", "rich_text", "input"})
+_ACCEPTED_OPAQUE_BLOCKS = frozenset({"divider", "rich_text"})
+# https://api.slack.com/reference/surfaces/views and https://api.slack.com/reference/block-kit/blocks#input
+VIEW_TITLE_MAX = 24
+PRIVATE_METADATA_MAX = 3000
+CALLBACK_ID_MAX = 255
+INPUT_LABEL_MAX = 2000
+INPUT_ELEMENTS = frozenset(
+    {
+        "plain_text_input",
+        "static_select",
+        "multi_static_select",
+        "checkboxes",
+        "radio_buttons",
+        "users_select",
+        "conversations_select",
+        "channels_select",
+        "multi_conversations_select",
+        "url_text_input",
+        "number_input",
+        "email_text_input",
+        "datepicker",
+        "timepicker",
+    }
+)
 
 
 def _text_problems(obj: Any, where: str, *, limit: int | None = None, plain_only: bool = False) -> list[str]:
@@ -189,11 +212,53 @@ def _block_problems(block: Any, where: str) -> list[str]:
         if len(text) > MARKDOWN_BLOCK_MAX:
             return [f"{where}: markdown text is {len(text)} chars, limit {MARKDOWN_BLOCK_MAX}"]
         return []
+    if kind == "input":
+        return _input_problems(block, where)
     if kind in _ACCEPTED_OPAQUE_BLOCKS:
         return []
     if kind == "image":
         return [f"{where}: image blocks make Slack fetch an outside URL; not allowed here"]
     return [f"{where}: unknown block type {kind!r}"]
+
+
+def _input_problems(block: dict[str, Any], where: str) -> list[str]:
+    problems = _text_problems(block.get("label"), f"{where}.label", limit=INPUT_LABEL_MAX, plain_only=True)
+    if "hint" in block:
+        problems += _text_problems(block["hint"], f"{where}.hint", limit=INPUT_LABEL_MAX, plain_only=True)
+    element = block.get("element")
+    if not isinstance(element, dict) or element.get("type") not in INPUT_ELEMENTS:
+        return [*problems, f"{where}.element: an input needs one input element"]
+    problems += _id_problems(element, "action_id", f"{where}.element")
+    initial = element.get("initial_value")
+    if isinstance(initial, str) and (not initial or len(initial) > element.get("max_length", 3000)):
+        problems.append(f"{where}.element: initial_value must be 1 to max_length characters")
+    options = element.get("options")
+    if "initial_option" in element and (not isinstance(options, list) or element["initial_option"] not in options):
+        problems.append(f"{where}.element: initial_option must be one of the options")
+    return problems
+
+
+def view_problems(view: Any) -> list[str]:
+    """Every way a modal or Home tab view breaks Slack's rules; an empty list means Slack would accept it."""
+    if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
+        return ["view must be an object of type modal or home"]
+    surface = view["type"]
+    problems = block_kit_problems(view.get("blocks", []), surface=surface)
+    if surface == "modal":
+        problems += _text_problems(view.get("title"), "title", limit=VIEW_TITLE_MAX, plain_only=True)
+        for key in ("submit", "close"):
+            if key in view:
+                problems += _text_problems(view[key], key, limit=VIEW_TITLE_MAX, plain_only=True)
+        has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks", []))
+        if has_input and "submit" not in view:
+            problems.append("a modal with inputs needs a submit button")
+    metadata = view.get("private_metadata")
+    if metadata is not None and (not isinstance(metadata, str) or len(metadata) > PRIVATE_METADATA_MAX):
+        problems.append(f"private_metadata must be text of at most {PRIVATE_METADATA_MAX} characters")
+    callback_id = view.get("callback_id")
+    if callback_id is not None and (not isinstance(callback_id, str) or len(callback_id) > CALLBACK_ID_MAX):
+        problems.append(f"callback_id must be text of at most {CALLBACK_ID_MAX} characters")
+    return problems
 
 
 def block_kit_problems(blocks: list[dict[str, Any]], *, surface: str = "message") -> list[str]:

@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -21,6 +22,8 @@ from bot.sandbox.lifecycle import LoopbackServer
 from bot.sandbox.samples import fresh_samples
 
 CONVERSATION_ROUTE = "/v1/voice-agents/conversation/{id}"
+MINIMAL_LIST_ROUTE = "/v1/voice-agents/conversations/minimal-list"
+MAX_PER_PAGE = 200
 _JSON = "application/json"
 
 _NGINX_PAGE = (
@@ -151,6 +154,8 @@ class FakeHamsa(LoopbackServer):
     ) -> None:
         self.conversations: dict[str, dict[str, Any]] = conversations if conversations is not None else fresh_samples()
         self.api_key = api_key
+        # Other accounts (API keys) and the conversations each may see; ``api_key`` sees every one.
+        self.accounts: dict[str, set[str]] = {}
         self.latency = latency
         self.requests: list[RecordedRequest] = []
         self._faults: list[_Pending] = []
@@ -171,6 +176,7 @@ class FakeHamsa(LoopbackServer):
             return
         app = web.Application()
         app.router.add_get(CONVERSATION_ROUTE, self._handle_conversation)
+        app.router.add_get(MINIMAL_LIST_ROUTE, self._handle_minimal_list)
         app.router.add_route("*", "/{tail:.*}", self._handle_other)
         self._closing = asyncio.Event()
         runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.25, access_log=None)
@@ -235,10 +241,25 @@ class FakeHamsa(LoopbackServer):
             await asyncio.wait_for(self._closing.wait(), seconds)
         return self._closing.is_set()
 
+    def add_account(self, api_key: str, conversation_ids: set[str] | None = None) -> None:
+        """Another Hamsa account: its key sees only ``conversation_ids`` (none, when not given)."""
+        self.accounts[api_key] = set(conversation_ids or ())
+
+    def _visible(self, request: web.Request) -> set[str] | None:
+        """The conversations the request's key may see (all of them for ``api_key``); None: refused key."""
+        auth = request.headers.get("Authorization", "")
+        if auth == f"Token {self.api_key}":
+            return set(self.conversations)
+        for key, ids in self.accounts.items():
+            if auth == f"Token {key}":
+                return ids
+        return None
+
     def _normal_answer(self, request: web.Request, conversation_id: str) -> tuple[int, bytes]:
-        if request.headers.get("Authorization") != f"Token {self.api_key}":
+        visible = self._visible(request)
+        if visible is None:
             return 401, json.dumps({"success": False, "message": "Unauthorized"}).encode()
-        conversation = self.conversations.get(conversation_id)
+        conversation = self.conversations.get(conversation_id) if conversation_id in visible else None
         if conversation is None:
             body = {
                 "success": False,
@@ -248,6 +269,43 @@ class FakeHamsa(LoopbackServer):
             return 404, json.dumps(body).encode()
         envelope = {"success": True, "message": "Success", "data": conversation}
         return 200, json.dumps(envelope, ensure_ascii=False).encode()
+
+    async def _handle_minimal_list(self, request: web.Request) -> web.StreamResponse:
+        """The documented minimal list: newest first, filtered by agent, status and createdAt (epoch ms)."""
+        self._record(request, None)
+        if await self._pause(self.latency):
+            return _abort(request)
+        fault = self._take_fault(None)
+        if fault is not None:
+            return await self._apply(fault, request, "")
+        visible = self._visible(request)
+        if visible is None:
+            return _answer(401, json.dumps({"success": False, "message": "Unauthorized"}).encode())
+        query = request.query
+        try:
+            page = int(query.get("page", "1"))
+            per_page = int(query.get("perPage", "100"))
+            start = int(query["startTime"]) if "startTime" in query else None
+            end = int(query["endTime"]) if "endTime" in query else None
+        except ValueError:
+            return _answer(400, json.dumps({"success": False, "message": "Bad Request"}).encode())
+        if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+            return _answer(400, json.dumps({"success": False, "message": "Bad Request"}).encode())
+        statuses = set(query.getall("status", []))
+        agent = query.get("voiceAgentId")
+        everything = [self.conversations[i] for i in visible if i in self.conversations]
+        matching = [
+            c
+            for c in everything
+            if (not statuses or c.get("status") in statuses)
+            and (agent is None or c.get("voiceAgentId") == agent)
+            and _created_within(c, start, end)
+        ]
+        matching.sort(key=lambda c: str(c.get("createdAt") or ""), reverse=True)
+        calls = [_minimal(c) for c in matching[(page - 1) * per_page : page * per_page]]
+        data = {"total": len(everything), "filtered": len(matching), "calls": calls}
+        body = json.dumps({"success": True, "message": "Success", "data": data}, ensure_ascii=False)
+        return _answer(200, body.encode())
 
     async def _handle_other(self, request: web.Request) -> web.StreamResponse:
         self._record(request, None)
@@ -338,6 +396,33 @@ class FakeHamsa(LoopbackServer):
         except ConnectionError:
             pass
         return response
+
+
+def _created_within(conversation: dict[str, Any], start: int | None, end: int | None) -> bool:
+    if start is None and end is None:
+        return True
+    try:
+        created = datetime.fromisoformat(str(conversation.get("createdAt")).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    millis = int(created.timestamp() * 1000)
+    return (start is None or millis >= start) and (end is None or millis <= end)
+
+
+def _minimal(conversation: dict[str, Any]) -> dict[str, Any]:
+    """One item of the minimal list, as documented: a few fields of the conversation."""
+    details = conversation.get("agentDetails")
+    agent: dict[str, Any] = details if isinstance(details, dict) else {}
+    return {
+        "id": conversation.get("id"),
+        "createdAt": conversation.get("createdAt"),
+        "status": conversation.get("status"),
+        "voiceAgentId": conversation.get("voiceAgentId"),
+        "agentName": agent.get("agentName"),
+        "duration": conversation.get("callDuration"),
+        "channelType": conversation.get("channelType"),
+        "callParams": conversation.get("callParams"),
+    }
 
 
 def _answer(status: int, body: bytes) -> web.Response:

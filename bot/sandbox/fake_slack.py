@@ -10,6 +10,8 @@ recorded traffic instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import base64
+import html
 import json
 import secrets
 import time
@@ -17,28 +19,34 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.sandbox.blockkit import block_kit_problems
+from bot.sandbox.blockkit import block_kit_problems, view_problems
 from bot.sandbox.lifecycle import LoopbackServer
 
 RESPONSE_URL_MAX_USES = 5
 _JSON_FIELDS = ("blocks", "unfurls", "attachments", "metadata", "view")
 _POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
 CONNECTIONS_OPEN = "apps.connections.open"  # the one method called with the app-level token
+OAUTH_ACCESS = "oauth.v2.access"  # called with the app's client_id and client_secret, not a token
+AUTHORIZE_PATH = "/oauth/v2/authorize"
 SOCKET_MODE_PATH = "/socket-mode"
 APP_ID = "A0HAMSA"
 
+TEAM_ID = "T0SANDBOX"
+TEAM_NAME = "Sandbox"
+BOT_USER_ID = "U0HAMSABOT"
+BOT_ID = "B0HAMSABOT"
 AUTH_TEST = {
     "ok": True,
     "url": "https://sandbox.slack.com/",
-    "team": "Sandbox",
+    "team": TEAM_NAME,
     "user": "hamsa",
-    "team_id": "T0SANDBOX",
-    "user_id": "U0HAMSABOT",
-    "bot_id": "B0HAMSABOT",
+    "team_id": TEAM_ID,
+    "user_id": BOT_USER_ID,
+    "bot_id": BOT_ID,
     "is_enterprise_install": False,
 }
 
@@ -69,13 +77,100 @@ class SlackFault:
 
 @dataclass
 class SlackCall:
-    """One Web API call, with params merged from query, form and JSON."""
+    """One Web API call, with params merged from query, form and JSON; ``team`` is whose token it used."""
 
     method: str
     params: dict[str, Any]
     headers: dict[str, str]
     at: float
     answer: dict[str, Any] | None = None
+    team: str | None = None
+
+
+@dataclass
+class SandboxTeam:
+    """A workspace (or, with ``org_install``, an Enterprise Grid organisation) the app is installed in."""
+
+    team_id: str | None
+    name: str
+    enterprise_id: str | None = None
+    enterprise_name: str | None = None
+    org_install: bool = False
+    bot_user_id: str = BOT_USER_ID
+    bot_id: str = BOT_ID
+
+    @property
+    def key(self) -> str:
+        """Which installation a token belongs to: the team, or the organisation for an org-wide install."""
+        return f"{self.enterprise_id or '-'}/{'-' if self.org_install else self.team_id}"
+
+    def auth_test(self) -> dict[str, Any]:
+        # https://api.slack.com/methods/auth.test#examples
+        answer = {
+            "ok": True,
+            "url": f"https://{self.name.lower().replace(' ', '-')}.slack.com/",
+            "team": self.name,
+            "user": "hamsa",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": self.org_install,
+        }
+        if self.enterprise_id:
+            answer["enterprise_id"] = self.enterprise_id
+        return answer
+
+
+@dataclass
+class SandboxUser:
+    """A person in a workspace, as ``users.info`` describes them."""
+
+    user_id: str
+    team_id: str
+    name: str = "someone"
+    is_admin: bool = False
+    is_owner: bool = False
+    is_primary_owner: bool = False
+    tz: str = "Asia/Dubai"
+    tz_offset: int = 4 * 3600
+
+    def info(self) -> dict[str, Any]:
+        # https://api.slack.com/methods/users.info#examples
+        return {
+            "id": self.user_id,
+            "team_id": self.team_id,
+            "name": self.name,
+            "deleted": False,
+            "real_name": self.name.title(),
+            "tz": self.tz,
+            "tz_label": self.tz,
+            "tz_offset": self.tz_offset,
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
+            "is_primary_owner": self.is_primary_owner,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": False,
+            "is_app_user": False,
+            "updated": 1700000000,
+            "profile": {"real_name": self.name.title(), "display_name": self.name, "team": self.team_id},
+        }
+
+
+@dataclass
+class _Grant:
+    """An authorization code Slack's consent page would hand back, waiting for ``oauth.v2.access``."""
+
+    team: SandboxTeam
+    installer: str
+    redirect_uri: str | None
+    rotation: bool
+
+
+@dataclass
+class _Token:
+    team: SandboxTeam
+    expires_at: float | None = None
 
 
 @dataclass
@@ -97,10 +192,28 @@ class _ResponseUrl:
 class FakeSlack(LoopbackServer):
     """Loopback Slack: `POST /api/{method}`, `/response/{token}` webhooks and a Socket Mode WebSocket."""
 
-    def __init__(self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token", port: int = 0) -> None:
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
+        port: int = 0,
+        *,
+        client_id: str = "1111.2222",
+        client_secret: str = "sandbox-client-secret",
+    ) -> None:
         """``port`` 0 takes a free one; a given one lets a test bring Slack back where the app expects it."""
         self.bot_token = bot_token
         self.app_token = app_token
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.default_team = SandboxTeam(team_id=TEAM_ID, name=TEAM_NAME)
+        self._tokens: dict[str, _Token] = {bot_token: _Token(self.default_team)}
+        self._refresh_tokens: dict[str, SandboxTeam] = {}
+        self._grants: dict[str, _Grant] = {}
+        self.users: dict[tuple[str, str], SandboxUser] = {}
+        # Who approves on the consent page (GET /oauth/v2/authorize): set it before a browser gets there.
+        self.consenting: tuple[SandboxTeam, str, bool] = (self.default_team, "U0INSTALLER", False)
+        self.token_lifetime = 12 * 3600
         self.socket_acks: list[dict[str, Any]] = []
         self._socket_tickets: set[str] = set()
         self._socket: web.WebSocketResponse | None = None
@@ -137,6 +250,7 @@ class FakeSlack(LoopbackServer):
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_route("*", "/response/{token}", self._handle_response_url)
         app.router.add_get(SOCKET_MODE_PATH + "/{ticket}", self._handle_socket)
+        app.router.add_get(AUTHORIZE_PATH, self._handle_authorize)
         runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.25, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", self._requested_port)
@@ -382,14 +496,129 @@ class FakeSlack(LoopbackServer):
             status, call.answer = fault.status, dict(fault.body)
             if fault.retry_after is not None:
                 headers = {"Retry-After": str(fault.retry_after)}
-        elif _token_of(request, params) != (self.app_token if method == CONNECTIONS_OPEN else self.bot_token):
-            call.answer = {"ok": False, "error": "invalid_auth"}
+        elif method == OAUTH_ACCESS:
+            call.answer = self._oauth_access(request, params)
+        elif method == CONNECTIONS_OPEN:
+            ok = _token_of(request, params) == self.app_token
+            call.answer = {"ok": True, "url": self._new_socket_url()} if ok else {"ok": False, "error": "invalid_auth"}
         else:
-            call.answer = self._answer(method, params)
+            team, problem = self._team_of(_token_of(request, params))
+            call.team = team.key if team else None
+            call.answer = {"ok": False, "error": problem} if team is None else self._answer(method, params, team)
         await self._notify()
         return web.json_response(call.answer, status=status, headers=headers)
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _team_of(self, token: str | None) -> tuple[SandboxTeam | None, str]:
+        held = self._tokens.get(token or "")
+        if held is None:
+            return None, "invalid_auth" if token else "not_authed"
+        if held.expires_at is not None and time.time() >= held.expires_at:
+            return None, "token_expired"
+        return held.team, ""
+
+    # ---- installs (OAuth) -------------------------------------------------------------------
+
+    def add_user(self, user: SandboxUser) -> SandboxUser:
+        """Someone ``users.info`` knows; unknown users are answered ``user_not_found``."""
+        self.users[(user.team_id, user.user_id)] = user
+        return user
+
+    def grant(
+        self, team: SandboxTeam, installer: str, *, redirect_uri: str | None = None, rotation: bool = False
+    ) -> str:
+        """What Slack's consent page does when ``installer`` approves: a one-time code for ``oauth.v2.access``."""
+        code = f"{secrets.randbelow(10**12)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
+        self._grants[code] = _Grant(team, installer, redirect_uri, rotation)
+        return code
+
+    def expire_token(self, token: str) -> None:
+        """Make a bot token answer ``token_expired`` from now on, as Slack does past its expiry."""
+        self._tokens[token].expires_at = 0
+
+    def bot_tokens_of(self, team: SandboxTeam) -> list[str]:
+        return [token for token, held in self._tokens.items() if held.team.key == team.key]
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.url}{AUTHORIZE_PATH}"
+
+    async def _handle_authorize(self, request: web.Request) -> web.Response:
+        """Slack's consent page, already approved by ``self.consenting``: a link back to the app with a code.
+
+        https://api.slack.com/authentication/oauth-v2#asking: Slack redirects to ``redirect_uri`` with
+        ``code`` and the ``state`` it was given.
+        """
+        query = request.query
+        if query.get("client_id") != self.client_id:
+            return web.Response(status=400, text="invalid_client_id")
+        team, installer, rotation = self.consenting
+        redirect_uri = query.get("redirect_uri")
+        code = self.grant(team, installer, redirect_uri=redirect_uri, rotation=rotation)
+        target = f"{redirect_uri}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+        page = (
+            "<!doctype html><title>Slack</title><h1>Hamsa is requesting permission to access the "
+            f"{html.escape(team.name)} Slack workspace</h1>"
+            f'<a id="allow" href="{html.escape(target)}">Allow</a>'
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    def _oauth_access(self, request: web.Request, params: dict[str, Any]) -> dict[str, Any]:
+        """``oauth.v2.access``: a code for tokens, or (token rotation) a refresh token for new ones.
+
+        https://api.slack.com/methods/oauth.v2.access and https://api.slack.com/authentication/rotation
+        """
+        client_id, client_secret = _client_credentials(request, params)
+        if client_id != self.client_id or client_secret != self.client_secret:
+            return {"ok": False, "error": "invalid_client_id" if client_id != self.client_id else "bad_client_secret"}
+        if params.get("grant_type") == "refresh_token":
+            team = self._refresh_tokens.get(str(params.get("refresh_token", "")))
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            token = self._new_bot_token(team, rotation=True)
+            return {
+                "ok": True,
+                "app_id": APP_ID,
+                "access_token": token,
+                "expires_in": self.token_lifetime,
+                "refresh_token": params["refresh_token"],
+                "token_type": "bot",
+                "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read",
+                "bot_user_id": team.bot_user_id,
+                "team": {"id": team.team_id, "name": team.name} if team.team_id else None,
+                "enterprise": {"id": team.enterprise_id, "name": team.enterprise_name} if team.enterprise_id else None,
+                "is_enterprise_install": team.org_install,
+            }
+        grant = self._grants.pop(str(params.get("code", "")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        if grant.redirect_uri is not None and params.get("redirect_uri") not in (None, grant.redirect_uri):
+            return {"ok": False, "error": "bad_redirect_uri"}
+        team = grant.team
+        answer: dict[str, Any] = {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": grant.installer},
+            "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read",
+            "token_type": "bot",
+            "access_token": self._new_bot_token(team, rotation=grant.rotation),
+            "bot_user_id": team.bot_user_id,
+            "team": None if team.org_install else {"id": team.team_id, "name": team.name},
+            "enterprise": {"id": team.enterprise_id, "name": team.enterprise_name} if team.enterprise_id else None,
+            "is_enterprise_install": team.org_install,
+        }
+        if grant.rotation:
+            refresh = f"xoxe-1-{secrets.token_hex(24)}"
+            self._refresh_tokens[refresh] = team
+            answer.update(refresh_token=refresh, expires_in=self.token_lifetime)
+        return answer
+
+    def _new_bot_token(self, team: SandboxTeam, *, rotation: bool) -> str:
+        prefix = "xoxe.xoxb-1-" if rotation else "xoxb-"
+        token = f"{prefix}{secrets.randbelow(10**12)}-{secrets.token_hex(12)}"
+        self._tokens[token] = _Token(team, time.time() + self.token_lifetime if rotation else None)
+        return token
+
+    def _answer(self, method: str, params: dict[str, Any], team: SandboxTeam) -> dict[str, Any]:
         channel = str(params.get("channel", ""))
         if method in _POSTING_METHODS:
             if not channel:
@@ -399,17 +628,24 @@ class FakeSlack(LoopbackServer):
         for blocks, surface in _blocks_in(method, params):
             if block_kit_problems(blocks, surface=surface):
                 return {"ok": False, "error": "invalid_blocks"}
+        if method.startswith("views.") and view_problems(params.get("view")):
+            return {"ok": False, "error": "invalid_arguments"}
 
         if method == "auth.test":
-            return dict(AUTH_TEST)
-        if method == CONNECTIONS_OPEN:
-            return {"ok": True, "url": self._new_socket_url()}
+            return team.auth_test()
+        if method == "users.info":
+            user = self.users.get((str(team.team_id), str(params.get("user", ""))))
+            return {"ok": True, "user": user.info()} if user else {"ok": False, "error": "user_not_found"}
+        if method == "views.publish":
+            if not params.get("user_id"):
+                return {"ok": False, "error": "invalid_arguments"}
+            return self._view_answer(method, params, team)
         if method == "chat.postMessage":
             ts = self._next_ts()
             message: dict[str, Any] = {
                 "type": "message",
-                "user": AUTH_TEST["user_id"],
-                "bot_id": AUTH_TEST["bot_id"],
+                "user": team.bot_user_id,
+                "bot_id": team.bot_id,
                 "text": params.get("text", ""),
                 "ts": ts,
             }
@@ -429,18 +665,18 @@ class FakeSlack(LoopbackServer):
                 return {"ok": False, "error": "invalid_arguments"}
             return {"ok": True}
         if method in ("views.open", "views.update", "views.push"):
-            return self._view_answer(method, params)
+            return self._view_answer(method, params, team)
         if method == "chat.getPermalink":
             ts = str(params.get("message_ts", ""))
             link = f"https://sandbox.slack.com/archives/{channel}/p{ts.replace('.', '')}"
             return {"ok": True, "channel": channel, "permalink": link}
         return {"ok": False, "error": "unknown_method"}
 
-    def _view_answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _view_answer(self, method: str, params: dict[str, Any], team: SandboxTeam) -> dict[str, Any]:
         view = params.get("view")
         if not isinstance(view, dict):
             return {"ok": False, "error": "invalid_arguments"}
-        if method != "views.update" and not params.get("trigger_id"):
+        if method in ("views.open", "views.push") and not params.get("trigger_id"):
             return {"ok": False, "error": "invalid_trigger_id"}
         if method == "views.update" and params.get("view_id"):
             view_id = str(params["view_id"])
@@ -450,9 +686,9 @@ class FakeSlack(LoopbackServer):
         answer = {
             **view,
             "id": view_id,
-            "team_id": AUTH_TEST["team_id"],
+            "team_id": team.team_id,
             "app_id": APP_ID,
-            "bot_id": AUTH_TEST["bot_id"],
+            "bot_id": team.bot_id,
             "hash": secrets.token_hex(8),
         }
         return {"ok": True, "view": answer}
@@ -461,6 +697,18 @@ class FakeSlack(LoopbackServer):
         self._ts_counter += 1
         micros = self._ts_counter * 100
         return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def _client_credentials(request: web.Request, params: dict[str, Any]) -> tuple[str | None, str | None]:
+    """client_id and client_secret, from HTTP Basic auth (as slack_sdk sends them) or the form."""
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Basic "):
+        try:
+            user, _, password = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None, None
+        return user, password
+    return params.get("client_id"), params.get("client_secret")
 
 
 def _token_of(request: web.Request, params: dict[str, Any]) -> str | None:

@@ -1,0 +1,115 @@
+"""The database: which engine a DATABASE_URL means, migrations, and the start-up key check.
+
+``DATABASE_URL`` takes SQLAlchemy-style URLs without a driver; the app picks the async one itself:
+``sqlite:///hamsa-bot.db`` (a file in the working directory, the embedded default), ``sqlite:////abs/path.db``,
+``postgresql://user:password@host:5432/db`` (asyncpg).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+DATABASE_URL = "DATABASE_URL"
+DEFAULT_DATABASE_URL = "sqlite:///hamsa-bot.db"
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+# Replicas starting together must not migrate at once; any constant shared by them will do.
+_MIGRATION_LOCK = 0x48414D5341
+KEY_CHECK_TEXT = "hamsa-for-slack key check"
+
+
+class DatabaseUrlProblem(ValueError):
+    """DATABASE_URL can't be used; the message names the setting and never shows a password."""
+
+
+def async_url(raw: str) -> URL:
+    """The SQLAlchemy URL with the async driver for its database."""
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise DatabaseUrlProblem(
+            f"{DATABASE_URL} is not a database URL (for example {DEFAULT_DATABASE_URL} or "
+            "postgresql://user@host:5432/db)."
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise DatabaseUrlProblem(f"{DATABASE_URL}: only sqlite and postgresql databases are supported.")
+    return url.set(drivername=_ASYNC_DRIVERS[backend])
+
+
+def describe(url: URL) -> str:
+    """The URL for messages and logs: the password hidden."""
+    return url.render_as_string(hide_password=True)
+
+
+def create_engine(raw_url: str) -> AsyncEngine:
+    url = async_url(raw_url)
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.get_backend_name() == "sqlite":
+        # Wait for a writer instead of failing at once with "database is locked".
+        options["connect_args"] = {"timeout": 30}
+    else:
+        options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+    engine = create_async_engine(url, **options)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # WAL lets readers go on while one writer writes (several processes on one machine).
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "bot.store:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+    command.upgrade(_alembic_config(connection), "head")
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest migration (safe to run from several replicas at once)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        return await connection.run_sync(_current_revision)
+
+
+async def ping(engine: AsyncEngine, timeout: float = 2.0) -> bool:
+    """Whether the database answers a trivial query within ``timeout`` seconds."""
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+    except Exception:  # any failure means "not ready"; the caller only needs yes or no
+        return False
+    return True

@@ -1,0 +1,273 @@
+"""The durable store, on the embedded SQLite file and on the real PostgreSQL: schema, secrets, forgetting."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from slack_sdk.oauth.installation_store.models.installation import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import MetaData, Text, func, inspect, select, type_coerce
+from sqlalchemy.engine import make_url
+
+from bot.store import database
+from bot.store.schema import SLACK_SECRET_COLUMNS, Tables
+from bot.store.secrets import MalformedKey, MissingKeys, SecretBox, WrongKeys, generate_key
+from bot.store.store import Store
+from bot.store.workspaces import WorkspaceKey
+
+CLIENT_ID = "1111.2222"
+BOT_TOKEN = "xoxb-distinctive-bot-token-5f1e0c"
+REFRESH_TOKEN = "xoxe-1-distinctive-refresh-token-9ab3"
+HAMSA_KEY = "hamsa-distinctive-api-key-77d2e9"
+SECRETS = (BOT_TOKEN, REFRESH_TOKEN, HAMSA_KEY)
+TEAM = WorkspaceKey.of(None, "T0TEAM")
+OTHER = WorkspaceKey.of(None, "T0OTHER")
+ORG = WorkspaceKey.of("E0ORG", "T0MEMBER", org_install=True)
+
+
+def installation(workspace: WorkspaceKey, *, bot_token: str = BOT_TOKEN) -> Installation:
+    return Installation(
+        app_id="A0HAMSA",
+        enterprise_id=workspace.enterprise_id,
+        team_id=workspace.team_id,
+        team_name="Support",
+        bot_token=bot_token,
+        bot_id="B0BOT",
+        bot_user_id="U0BOT",
+        bot_scopes="commands,chat:write",
+        bot_refresh_token=REFRESH_TOKEN,
+        bot_token_expires_in=43200,
+        user_id="U0INSTALLER",
+        is_enterprise_install=workspace.is_org_install,
+    )
+
+
+async def fill(store: Store, workspace: WorkspaceKey) -> None:
+    await store.installation_store(CLIENT_ID).async_save(installation(workspace))
+    await store.workspaces.connect(
+        workspace, api_key=HAMSA_KEY, api_url="https://api.tryhamsa.com", region="eu", user_id="U0A"
+    )
+    await store.workspaces.save_settings(workspace, {"link_domains": ["calls.example.com"]}, user_id="U0A")
+
+
+async def database_bytes(url: str) -> bytes:
+    """Everything the database holds, as bytes: the SQLite files, or a pg_dump of the database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        files = Path(str(parsed.database)).parent.glob(Path(str(parsed.database)).name + "*")
+        return b"".join(path.read_bytes() for path in files)
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    dump = await asyncio.to_thread(
+        subprocess.run,
+        [
+            "pg_dump",
+            "-h",
+            str(parsed.host),
+            "-p",
+            str(parsed.port or 5432),
+            "-U",
+            str(parsed.username),
+            str(parsed.database),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    return dump.stdout
+
+
+async def test_migrations_create_every_table_the_code_uses(database_url: str) -> None:
+    store = await Store.open(database_url, generate_key())
+    try:
+        async with store.engine.connect() as db:
+            names = await db.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+            for table in store.tables.metadata.sorted_tables:
+                columns = await db.run_sync(
+                    lambda sync, t=table: {c["name"] for c in inspect(sync).get_columns(t.name)}
+                )
+                assert columns == set(table.c.keys()), table.name
+        assert names >= set(store.tables.metadata.tables)
+        assert await database.current_revision(store.engine) == database.head_revision()
+    finally:
+        await store.aclose()
+
+
+def test_slack_tables_are_slack_sdks_own_columns() -> None:
+    """If a slack_sdk upgrade changes its tables, a migration is owed: this fails until one is written."""
+    ours = Tables()
+    theirs = MetaData()
+    expected = {
+        "slack_installations": SQLAlchemyInstallationStore.build_installations_table(theirs, "slack_installations"),
+        "slack_bots": SQLAlchemyInstallationStore.build_bots_table(theirs, "slack_bots"),
+        "slack_oauth_states": SQLAlchemyOAuthStateStore.build_oauth_states_table(theirs, "slack_oauth_states"),
+    }
+    for name, table in expected.items():
+        assert list(ours.metadata.tables[name].c.keys()) == list(table.c.keys())
+
+
+async def test_no_secret_is_stored_in_clear_and_each_reads_back(database_url: str) -> None:
+    store = await Store.open(database_url, generate_key(), client_id=CLIENT_ID)
+    try:
+        await fill(store, TEAM)
+        found = await store.installation_store(CLIENT_ID).async_find_installation(enterprise_id=None, team_id="T0TEAM")
+        connection = await store.workspaces.connection(TEAM)
+    finally:
+        await store.aclose()
+    assert found is not None and connection is not None
+    assert (found.bot_token, found.bot_refresh_token, connection.api_key) == SECRETS
+    assert HAMSA_KEY not in repr(connection)
+    stored = await database_bytes(database_url)
+    assert b"Support" in stored  # the scan does see the data
+    for secret in SECRETS:
+        assert secret.encode() not in stored
+
+
+async def test_rotation_re_encrypts_everything_with_the_first_key(database_url: str) -> None:
+    old, new = generate_key(), generate_key()
+    store = await Store.open(database_url, old, client_id=CLIENT_ID)
+    await fill(store, TEAM)
+    await store.aclose()
+
+    store = await Store.open(database_url, f"{new},{old}", client_id=CLIENT_ID)
+    rewritten = await store.rotate_keys()
+    await store.aclose()
+    # two tokens in each of Slack's two tables, the Hamsa key, and the key check
+    assert rewritten == 6
+
+    store = await Store.open(database_url, new, client_id=CLIENT_ID)
+    try:
+        found = await store.installation_store(CLIENT_ID).async_find_bot(enterprise_id=None, team_id="T0TEAM")
+        connection = await store.workspaces.connection(TEAM)
+        async with store.engine.connect() as db:
+            raw = (await db.execute(select(type_coerce(store.tables.hamsa_connections.c.api_key, Text)))).scalar_one()
+    finally:
+        await store.aclose()
+    assert found is not None and found.bot_token == BOT_TOKEN
+    assert connection is not None and connection.api_key == HAMSA_KEY
+    assert SecretBox([new]).decrypt(raw) == HAMSA_KEY
+    with pytest.raises(WrongKeys):
+        SecretBox([old]).decrypt(raw)
+
+
+async def test_a_wrong_or_missing_key_stops_the_store_from_opening(database_url: str) -> None:
+    store = await Store.open(database_url, generate_key(), client_id=CLIENT_ID)
+    await fill(store, TEAM)
+    await store.aclose()
+
+    with pytest.raises(WrongKeys, match="ENCRYPTION_KEYS"):
+        await Store.open(database_url, generate_key())
+    with pytest.raises(MissingKeys, match="ENCRYPTION_KEYS"):
+        await Store.open(database_url, None)
+    with pytest.raises(MalformedKey, match="ENCRYPTION_KEYS: key number 2") as refused:
+        await Store.open(database_url, f"{generate_key()},not-a-key")
+    assert "not-a-key" not in str(refused.value)
+
+
+async def test_forget_deletes_every_row_of_one_workspace_and_nothing_else(database_url: str) -> None:
+    store = await Store.open(database_url, generate_key(), client_id=CLIENT_ID)
+    try:
+        for workspace in (TEAM, OTHER, ORG):
+            await fill(store, workspace)
+        await store.workspaces.forget(TEAM)
+        await store.workspaces.forget(ORG)
+        remaining: dict[str, list[tuple[str | None, str | None]]] = {}
+        async with store.engine.connect() as db:
+            for table in store.tables.metadata.sorted_tables:
+                if "workspace_id" in table.c:
+                    rows = (await db.execute(select(table.c.workspace_id))).scalars().all()
+                    remaining[table.name] = [tuple(r.split("/")) for r in rows]  # type: ignore[misc]
+                elif "team_id" in table.c:
+                    rows = (await db.execute(select(table.c.enterprise_id, table.c.team_id))).all()
+                    remaining[table.name] = [(e, t) for e, t in rows]
+        store_for_bolt = store.installation_store(CLIENT_ID)
+        assert await store_for_bolt.async_find_installation(enterprise_id=None, team_id="T0TEAM") is None
+        assert (
+            await store_for_bolt.async_find_installation(
+                enterprise_id="E0ORG", team_id=None, is_enterprise_install=True
+            )
+            is None
+        )
+    finally:
+        await store.aclose()
+    assert remaining == {
+        "slack_installations": [(None, "T0OTHER")],
+        "slack_bots": [(None, "T0OTHER")],
+        "hamsa_connections": [("-", "T0OTHER")],
+        "workspace_settings": [("-", "T0OTHER")],
+    }
+
+
+async def test_an_org_wide_install_is_stored_and_found_by_its_organisation(database_url: str) -> None:
+    store = await Store.open(database_url, generate_key(), client_id=CLIENT_ID)
+    try:
+        await fill(store, ORG)
+        installations = store.installation_store(CLIENT_ID)
+        found = await installations.async_find_installation(
+            enterprise_id="E0ORG", team_id="T0ANYTEAM", is_enterprise_install=True
+        )
+        assert found is not None and found.is_enterprise_install and found.team_id is None
+        assert ORG.id == "E0ORG/-"
+    finally:
+        await store.aclose()
+
+
+async def test_found_installations_are_cached_until_a_write(database_url: str) -> None:
+    store = await Store.open(database_url, generate_key(), client_id=CLIENT_ID)
+    installations = store.installation_store(CLIENT_ID)
+    try:
+        await installations.async_save(installation(TEAM))
+        first = await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM")
+        assert first is not None
+        first.bot_token = "changed by the caller"  # Bolt edits what it gets; the cache must not see it
+        async with store.engine.begin() as db:  # a change behind the cache's back, as another replica makes
+            await db.execute(store.tables.installations.update().values(team_name="Renamed"))
+        cached = await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM")
+        assert cached is not None and cached.team_name == "Support" and cached.bot_token == BOT_TOKEN
+        await installations.async_save(installation(TEAM, bot_token="xoxb-new-token"))
+        fresh = await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM")
+        assert fresh is not None and fresh.bot_token == "xoxb-new-token"
+    finally:
+        await store.aclose()
+
+
+async def test_replicas_starting_together_migrate_once(postgres_url: str) -> None:
+    stores = await asyncio.gather(*(Store.open(postgres_url, None) for _ in range(3)))
+    try:
+        async with stores[0].engine.connect() as db:
+            count = (await db.execute(select(func.count()).select_from(stores[0].tables.hamsa_connections))).scalar()
+        assert count == 0
+        assert await database.current_revision(stores[0].engine) == database.head_revision()
+    finally:
+        for store in stores:
+            await store.aclose()
+
+
+@pytest.mark.parametrize(
+    ("raw", "driver"),
+    [
+        ("sqlite:///hamsa-bot.db", "sqlite+aiosqlite"),
+        ("sqlite:////var/lib/hamsa/bot.db", "sqlite+aiosqlite"),
+        ("postgresql://bot:pw@db.internal:5432/hamsa", "postgresql+asyncpg"),
+        ("postgres://bot@db/hamsa", "postgresql+asyncpg"),
+    ],
+)
+def test_database_urls_get_their_async_driver(raw: str, driver: str) -> None:
+    assert database.async_url(raw).drivername == driver
+
+
+@pytest.mark.parametrize("raw", ["mysql://root@localhost/db", "not a url", ""])
+def test_unusable_database_urls_are_named_without_the_password(raw: str) -> None:
+    with pytest.raises(database.DatabaseUrlProblem, match="DATABASE_URL"):
+        database.async_url(raw)
+
+
+def test_the_secret_columns_of_slacks_tables_are_sealed() -> None:
+    tables = Tables()
+    sealed = {table.name: [c.name for c in columns] for table, columns in tables.sealed_columns()}
+    for name, columns in SLACK_SECRET_COLUMNS.items():
+        assert sealed[name] == list(columns)
