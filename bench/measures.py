@@ -14,7 +14,7 @@ from bench.load import Client, Signed, hamsa_command, in_parallel, link_shared, 
 from bench.process import AppProcess, app_process, bare_app_process
 from bench.report import Row, ms
 from bench.stand_ins import BenchSlack, bench_hamsa, new_ids
-from bot.models import Conversation
+from bot.hamsa.models import Conversation
 from bot.render.logs import page_count, render_logs_page
 from bot.render.summary import render_summary
 from bot.sandbox.fake_hamsa import FakeHamsa

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import InvalidConversationId
+from bot.hamsa.errors import InvalidConversationId
 from bot.refs import normalize_conversation_id
 
 SHOW_LOGS = "show_logs"

@@ -13,7 +13,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.delivery import Delivery, web_client
-from bot.hamsa_client import HamsaClient
+from bot.hamsa.client import HamsaClient
 from bot.identity import BotIdentity
 from bot.listeners import register_all
 from bot.messages import new_reference

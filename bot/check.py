@@ -9,8 +9,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery import web_client
-from bot.errors import ConversationNotFound, HamsaError, HamsaUnauthorized
-from bot.hamsa_client import HamsaClient
+from bot.hamsa.client import HamsaClient
+from bot.hamsa.errors import ConversationNotFound, HamsaError, HamsaUnauthorized
 from bot.identity import TokenRefused, auth_test, slack_error_code
 from bot.settings import Settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from bot.errors import (
+from bot.hamsa.errors import (
     ConversationNotFound,
     HamsaBadResponse,
     HamsaRateLimited,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import HamsaError
-from bot.hamsa_client import HamsaClient
+from bot.hamsa.client import HamsaClient
+from bot.hamsa.errors import HamsaError
+from bot.hamsa.models import Conversation
 from bot.messages import NOT_A_REFERENCE, error_text, new_reference, notice_blocks
-from bot.models import Conversation
 from bot.refs import parse_conversation_ref
 from bot.render.logs import render_logs_page
 from bot.render.summary import render_summary

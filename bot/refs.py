@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.errors import InvalidConversationId
+from bot.hamsa.errors import InvalidConversationId
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _UUID_ONLY = re.compile(rf"\A{_UUID}\Z")  # \Z: "$" would accept a trailing newline

@@ -12,11 +12,11 @@ from cachetools import TTLCache
 
 from bot.background import Background, Tell
 from bot.delivery import Delivery
-from bot.errors import ConversationNotFound, HamsaError, InvalidConversationId
-from bot.hamsa_client import HamsaClient
+from bot.hamsa.client import HamsaClient
+from bot.hamsa.errors import ConversationNotFound, HamsaError, InvalidConversationId
+from bot.hamsa.models import Conversation
 from bot.identity import BotIdentity
 from bot.messages import error_text, notice_blocks
-from bot.models import Conversation
 from bot.render.logs import LogsPage, render_logs_page
 from bot.render.summary import render_condensed, render_summary, summary_text
 from bot.settings import Settings

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot import actions, messages
-from bot.errors import (
+from bot.hamsa.errors import (
     ConversationNotFound,
     HamsaBadResponse,
     HamsaRateLimited,
@@ -19,7 +19,7 @@ from bot.errors import (
     HamsaUnavailable,
     InvalidConversationId,
 )
-from bot.models import Conversation
+from bot.hamsa.models import Conversation
 from bot.render.logs import render_logs_page
 from bot.render.summary import render_condensed, render_summary, summary_text
 from bot.sandbox import samples

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.cache import ConversationCache
-from bot.errors import ConversationNotFound, HamsaUnauthorized, HamsaUnavailable
-from bot.hamsa_client import HamsaClient
-from bot.models import Conversation, Status
+from bot.hamsa.cache import ConversationCache
+from bot.hamsa.client import HamsaClient
+from bot.hamsa.errors import ConversationNotFound, HamsaUnauthorized, HamsaUnavailable
+from bot.hamsa.models import Conversation, Status
 from bot.sandbox import samples
 from bot.sandbox.fake_hamsa import FakeHamsa, Fault
 

@@ -8,8 +8,8 @@ import pytest
 
 from bot import actions
 from bot.actions import ButtonValue
+from bot.hamsa.models import Conversation
 from bot.messages import LOGS_ALREADY_POSTED
-from bot.models import Conversation
 from bot.render.logs import render_logs_page
 from bot.sandbox import samples
 from bot.sandbox.slack_requests import BOT_USER_ID, app_mention_event, link_shared_event, new_ts

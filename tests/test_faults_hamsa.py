@@ -17,8 +17,8 @@ import httpx
 import pytest
 from aiohttp import web
 
+from bot.hamsa.models import Conversation
 from bot.messages import BAD_RESPONSE, RATE_LIMITED, UNAVAILABLE
-from bot.models import Conversation
 from bot.render.summary import summary_text
 from bot.sandbox import samples
 from bot.sandbox.fake_hamsa import Fault

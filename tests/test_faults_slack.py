@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.models import Conversation
+from bot.hamsa.models import Conversation
 from bot.render.summary import summary_text
 from bot.sandbox import samples
 from bot.sandbox.fake_slack import SlackFault

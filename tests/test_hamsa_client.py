@@ -17,7 +17,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot import __version__
-from bot.errors import (
+from bot.hamsa.client import CONVERSATION_PATH, USER_AGENT, HamsaClient
+from bot.hamsa.errors import (
     ConversationNotFound,
     HamsaBadResponse,
     HamsaError,
@@ -26,8 +27,7 @@ from bot.errors import (
     HamsaUnavailable,
     InvalidConversationId,
 )
-from bot.hamsa_client import CONVERSATION_PATH, USER_AGENT, HamsaClient
-from bot.models import Conversation, Status
+from bot.hamsa.models import Conversation, Status
 from bot.sandbox import samples
 from bot.sandbox.fake_hamsa import FakeHamsa, Fault
 from bot.sandbox.lifecycle import free_port

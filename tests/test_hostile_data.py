@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from bot import actions
 from bot.actions import ButtonValue, share_button
+from bot.hamsa.models import Conversation, Status
 from bot.messages import BAD_RESPONSE
-from bot.models import Conversation, Status
 from bot.render.logs import PAGE_SIZE, page_count, render_logs_page
 from bot.render.summary import render_condensed, render_summary, summary_text
 from bot.render.text import code, inline, mrkdwn

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from bot import actions, messages
-from bot.models import Conversation
+from bot.hamsa.models import Conversation
 from bot.render.logs import NEWER, OLDER, PAGE_SIZE, render_logs_page
 from bot.sandbox import samples
 from bot.sandbox.blockkit import block_kit_problems

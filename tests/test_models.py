@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.models import FINISHED_STATUSES, Conversation, Status
+from bot.hamsa.models import FINISHED_STATUSES, Conversation, Status
 from bot.sandbox import samples
 
 CONVERSATION_ID = "0b6c0e1e-3f0a-4f55-9c43-6f1d2a7b8e90"

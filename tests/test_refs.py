@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import HamsaError, InvalidConversationId
+from bot.hamsa.errors import HamsaError, InvalidConversationId
 from bot.listeners.payload import message_text
 from bot.refs import (
     MAX_REF_LENGTH,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot import actions
-from bot.models import Conversation, Status
+from bot.hamsa.models import Conversation, Status
 from bot.render.logs import (
     LOGS_HEADING,
     NO_ENTRIES,

@@ -19,8 +19,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot import actions
+from bot.hamsa.models import Conversation
 from bot.identity import TokenRefused
-from bot.models import Conversation
 from bot.render.logs import render_logs_page
 from bot.render.summary import render_summary, summary_text
 from bot.sandbox import samples

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from bot import actions, messages
-from bot.models import Conversation
+from bot.hamsa.models import Conversation
 from bot.render.summary import render_condensed, render_summary, summary_text
 from bot.sandbox import samples
 from bot.sandbox.slack_requests import (

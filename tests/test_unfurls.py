@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from bot.models import Conversation
+from bot.hamsa.models import Conversation
 from bot.render.summary import render_condensed, render_summary
 from bot.sandbox import samples
 from bot.sandbox.slack_requests import DEFAULT_CHANNEL, link_shared_event, new_ts

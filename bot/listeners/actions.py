@@ -10,9 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot import actions
 from bot.actions import ButtonValue, is_slack_ts, share_button
+from bot.hamsa.models import Conversation
 from bot.listeners.payload import part, text
 from bot.messages import LOGS_ALREADY_POSTED, POSTED_PRIVATELY, notice_blocks
-from bot.models import Conversation
 from bot.render.summary import render_recording
 from bot.services import Services
 

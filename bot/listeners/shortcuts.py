@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.actions import PREVIEW_SHORTCUT, is_slack_ts, post_in_thread_button
+from bot.hamsa.models import Conversation
 from bot.listeners.payload import message_text, part, text
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
-from bot.models import Conversation
 from bot.refs import find_conversation_refs
 from bot.services import Services
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.actions import LOGS_PAGE, LOGS_PAGE_OLDER, SHOW_SUMMARY, ButtonValue, button
-from bot.models import Conversation, LogEntry, TranscriptTurn
+from bot.hamsa.models import Conversation, LogEntry, TranscriptTurn
 from bot.render.summary import phone_mask, title_of
 from bot.render.text import Mask, code, inline, masked, plain, scan_length
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import Leniency, MatchType, PhoneNumber, PhoneNumberMatcher
 
-from bot.models import Conversation
+from bot.hamsa.models import Conversation
 
 HIDDEN = "••••"
 # Hamsa's agents mostly answer Gulf numbers (it runs a UAE region); without any number to go by, a call

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.actions import GET_RECORDING, OPEN_RECORDING, SHOW_LOGS, ButtonValue, button
-from bot.models import Conversation, Status
+from bot.hamsa.models import Conversation, Status
 from bot.render.phones import PhoneMask, last_four
 from bot.render.text import Mask, code, inline, mrkdwn, plain
 

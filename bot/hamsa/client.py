@@ -14,8 +14,8 @@ import httpx
 from pydantic import ValidationError
 
 from bot import __version__
-from bot.cache import ConversationCache
-from bot.errors import (
+from bot.hamsa.cache import ConversationCache
+from bot.hamsa.errors import (
     ConversationNotFound,
     HamsaBadResponse,
     HamsaError,
@@ -23,7 +23,7 @@ from bot.errors import (
     HamsaUnauthorized,
     HamsaUnavailable,
 )
-from bot.models import Conversation
+from bot.hamsa.models import Conversation
 from bot.refs import normalize_conversation_id
 from bot.settings import Settings
 
@@ -106,7 +106,7 @@ class HamsaClient:
 
         ``fresh`` skips the cache (for what must be current, like a signed recording link) but still
         stores the answer, and joins a request already in flight: that one was sent moments ago.
-        Raises a :class:`~bot.errors.HamsaError` subclass, always within the lookup budget.
+        Raises a :class:`~bot.hamsa.errors.HamsaError` subclass, always within the lookup budget.
         """
         conversation_id = normalize_conversation_id(conversation_id)
         cached = None if fresh else self._cache.lookup(conversation_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from cachetools import TLRUCache
 
-from bot.models import Conversation
+from bot.hamsa.models import Conversation
 
 
 @dataclass(frozen=True, slots=True)
