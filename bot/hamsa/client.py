@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import random
@@ -31,11 +32,18 @@ logger = logging.getLogger(__name__)
 
 USER_AGENT = f"hamsa-for-slack/{__version__}"
 CONVERSATION_PATH = "/v1/voice-agents/conversation/{id}"
+MINIMAL_LIST_PATH = "/v1/voice-agents/conversations/minimal-list"
 _BACKOFF_CAP = 2.0
 
 
 class HamsaClient:
-    """Fetches conversations. One instance per process: it owns a pooled HTTP client and the cache."""
+    """Fetches conversations for one Hamsa account (an API key and its region's base URL).
+
+    The process makes one, which owns the pooled HTTP client, the cache and the map of lookups in
+    flight; each workspace's account gets a light view of it from :meth:`for_account`, sharing all
+    three. Cache entries and lookups in flight are keyed by the view's ``scope`` (its workspace and
+    key), so one workspace's conversations are never served to another.
+    """
 
     def __init__(
         self,
@@ -50,8 +58,11 @@ class HamsaClient:
         max_response_bytes: int = 8 * 1024 * 1024,
         backoff_base: float = 0.25,
         cache: ConversationCache | None = None,
+        scope: str = "",
     ) -> None:
         self._api_key = api_key
+        self._base_url = base_url.rstrip("/")
+        self._scope = scope
         self._lookup_budget = lookup_budget
         self._max_attempts = max_attempts
         self._retry_after_cap = retry_after_cap
@@ -60,13 +71,24 @@ class HamsaClient:
         self._read_timeout = read_timeout
         self._cache = cache if cache is not None else ConversationCache()
         self._in_flight: dict[str, asyncio.Future[Conversation]] = {}
+        self._owns_http = True
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             follow_redirects=False,
         )
+
+    def for_account(self, *, api_key: str, base_url: str, scope: str) -> HamsaClient:
+        """A view for another account, sharing this client's connections, cache and lookups in flight."""
+        view = copy.copy(self)
+        view._api_key, view._base_url, view._scope = api_key, base_url.rstrip("/"), scope
+        view._owns_http = False
+        return view
+
+    @property
+    def scope(self) -> str:
+        return self._scope
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HamsaClient:
@@ -90,10 +112,11 @@ class HamsaClient:
         )
 
     def __repr__(self) -> str:  # never show the key
-        return f"HamsaClient(base_url={str(self._http.base_url)!r})"
+        return f"HamsaClient(base_url={self._base_url!r}, scope={self._scope!r})"
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._owns_http:
+            await self._http.aclose()
 
     async def __aenter__(self) -> HamsaClient:
         return self
@@ -109,32 +132,53 @@ class HamsaClient:
         Raises a :class:`~bot.hamsa.errors.HamsaError` subclass, always within the lookup budget.
         """
         conversation_id = normalize_conversation_id(conversation_id)
-        cached = None if fresh else self._cache.lookup(conversation_id)
+        key = f"{self._scope}|{conversation_id}"
+        cached = None if fresh else self._cache.lookup(key)
         if cached is not None:
             if cached.conversation is None:
                 raise ConversationNotFound("no such conversation (cached)")
             return cached.conversation
-        flight = self._in_flight.get(conversation_id)
+        flight = self._in_flight.get(key)
         if flight is None:
-            flight = asyncio.ensure_future(self._fetch_and_cache(conversation_id))
-            self._in_flight[conversation_id] = flight
-            flight.add_done_callback(lambda done: self._land(conversation_id, done))
+            flight = asyncio.ensure_future(self._fetch_and_cache(key, conversation_id))
+            self._in_flight[key] = flight
+            flight.add_done_callback(lambda done: self._land(key, done))
         # shield: one impatient caller going away must not cancel the lookup the others wait for.
         return await asyncio.shield(flight)
 
-    def _land(self, conversation_id: str, flight: asyncio.Future[Conversation]) -> None:
-        self._in_flight.pop(conversation_id, None)
+    def _land(self, key: str, flight: asyncio.Future[Conversation]) -> None:
+        self._in_flight.pop(key, None)
         if not flight.cancelled():
             flight.exception()  # retrieved here so an unawaited failure is not reported as lost
 
-    async def _fetch_and_cache(self, conversation_id: str) -> Conversation:
+    async def _fetch_and_cache(self, key: str, conversation_id: str) -> Conversation:
         try:
             conversation, size = await self._fetch(conversation_id)
         except ConversationNotFound:
-            self._cache.store_not_found(conversation_id)
+            self._cache.store_not_found(key)
             raise
-        self._cache.store(conversation_id, conversation, size)
+        self._cache.store(key, conversation, size)
         return conversation
+
+    async def check_key(self) -> None:
+        """Whether Hamsa accepts this account's key, by the cheapest documented call: one call of the list.
+
+        Returns when it does; raises :class:`~bot.hamsa.errors.HamsaUnauthorized` when the key is refused,
+        or another :class:`~bot.hamsa.errors.HamsaError` when Hamsa can't say.
+        """
+        headers = {"Authorization": f"Token {self._api_key}"}
+        try:
+            async with (
+                asyncio.timeout(self._lookup_budget),
+                self._http.stream(
+                    "GET", self._base_url + MINIMAL_LIST_PATH, params={"page": 1, "perPage": 1}, headers=headers
+                ) as response,
+            ):
+                self._raise_for_status(response)
+        except TimeoutError:
+            raise HamsaUnavailable(f"Hamsa did not answer within {self._lookup_budget:g}s") from None
+        except httpx.HTTPError as error:
+            raise HamsaUnavailable(f"could not reach Hamsa ({type(error).__name__})") from None
 
     async def _fetch(self, conversation_id: str) -> tuple[Conversation, int]:
         loop = asyncio.get_running_loop()
@@ -164,7 +208,7 @@ class HamsaClient:
         return random.uniform(0, min(_BACKOFF_CAP, self._backoff_base * 2 ** (attempt - 1)))
 
     async def _request(self, conversation_id: str, remaining: float) -> tuple[Conversation, int]:
-        path = CONVERSATION_PATH.format(id=conversation_id)
+        path = self._base_url + CONVERSATION_PATH.format(id=conversation_id)
         headers = {"Authorization": f"Token {self._api_key}"}
         timeout = httpx.Timeout(min(self._read_timeout, remaining), connect=self._http.timeout.connect)
         try:
