@@ -15,11 +15,14 @@ from slack_bolt.response import BoltResponse
 from bot.delivery import Delivery, web_client
 from bot.hamsa.client import HamsaClient
 from bot.identity import BotIdentity
+from bot.installs import authorize, install_flow
 from bot.listeners import register_all
 from bot.messages import new_reference
 from bot.observability import UNVERIFIED, UNVERIFIED_STATUS, request_kind
 from bot.services import Services
 from bot.settings import Settings
+from bot.store.store import Store
+from bot.workspaces import Workspaces
 
 logger = logging.getLogger(__name__)
 request_log = logging.getLogger("bot.requests")
@@ -28,25 +31,52 @@ request_log = logging.getLogger("bot.requests")
 _RATE_LIMITED_MEMORY_SECONDS = 3600
 
 
-def build_services(settings: Settings, hamsa: HamsaClient | None = None) -> Services:
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    client = web_client(token, settings.slack_api_url, settings.slack_retry_after_cap)
+async def build_services(settings: Settings, hamsa: HamsaClient | None = None) -> Services:
+    """Everything the process shares, opened once: the store (migrated), Slack and Hamsa clients.
+
+    Raises the store's problems (a wrong key, an unusable DATABASE_URL), each naming its setting.
+    """
+    keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
+    store = await Store.open(settings.database_url, keys, client_id=settings.slack_client_id)
+    delivery = Delivery(web_client(None, settings.slack_api_url, settings.slack_retry_after_cap))
+    delivery.start()
+    hamsa = hamsa or HamsaClient.from_settings(settings)
+    identity = None
+    installations = None
+    if settings.multi_workspace:
+        installations = store.installation_store(settings.slack_client_id or "")
+    else:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+        identity = BotIdentity(delivery.client_for(token), token)
     return Services(
         settings=settings,
-        hamsa=hamsa or HamsaClient.from_settings(settings),
-        delivery=Delivery(client),
-        identity=BotIdentity(client, token),
+        hamsa=hamsa,
+        delivery=delivery,
+        store=store,
+        workspaces=Workspaces(settings, store, hamsa, installations),
+        identity=identity,
     )
 
 
 def build_app(services: Services) -> AsyncApp:
     settings = services.settings
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    client = services.delivery.client
+    installations = services.workspaces.installations
+    oauth: dict[str, Any] = {}
+    if installations is not None:
+        oauth["oauth_flow"] = install_flow(settings, services.store, installations, client)
+        oauth["installation_store"] = installations
+        authorization: Any = authorize(settings, installations, client)
+    else:
+        assert services.identity is not None  # single-workspace mode always has one
+        authorization = services.identity
     app = AsyncApp(
-        # Without a token of its own: Bolt takes the token, with the bot's identity, from ``authorize``
-        # (and would warn that a client's token is ignored).
-        client=web_client(None, settings.slack_api_url, settings.slack_retry_after_cap),
-        authorize=services.identity,
+        # Without a token of its own: Bolt takes each request's token from ``authorize`` (the one
+        # workspace's, or the installation's), and copies this client, pooled session included.
+        client=client,
+        authorize=authorization,
+        **oauth,
         signing_secret=secret,
         # Socket Mode needs no signing secret; over HTTP it is required and Bolt verifies every request.
         request_verification_enabled=not settings.socket_mode,

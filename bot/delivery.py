@@ -90,7 +90,12 @@ def web_client(token: str | None, base_url: str, retry_after_cap: float = DEFAUL
 
 
 class Delivery:
-    """Posts, unfurls and response_url replies; failures are logged with the request's reference."""
+    """Posts, unfurls and response_url replies; failures are logged with the request's reference.
+
+    ``client`` holds no token: it is Bolt's client too, so the client Bolt makes for each request (with
+    that workspace's token) shares its pooled session and retry handlers. Web API calls take the
+    workspace's client; ``client_for`` makes one for work outside any request.
+    """
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
@@ -105,6 +110,21 @@ class Delivery:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
             self.client.session = self._session  # Web API calls share it with response_url replies
         return self._session
+
+    def start(self) -> None:
+        """Makes the pooled session now, before Bolt copies the client for its first request."""
+        self._http()
+
+    def client_for(self, token: str) -> AsyncWebClient:
+        """A Web API client with ``token``, sharing the pooled session and retry handlers."""
+        base = self.client
+        return AsyncWebClient(
+            token=token,
+            base_url=base.base_url,
+            timeout=base.timeout,
+            session=self._http(),
+            retry_handlers=list(base.retry_handlers),
+        )
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -125,22 +145,24 @@ class Delivery:
             return False
         return True
 
-    async def post(self, ref: str, *, channel: str, thread_ts: str | None = None, **message: Any) -> str | None:
+    async def post(
+        self, slack: AsyncWebClient, ref: str, *, channel: str, thread_ts: str | None = None, **message: Any
+    ) -> str | None:
         """chat.postMessage; the new message's ts, or None (logged) when Slack refused it."""
-        posting = self.client.chat_postMessage(
+        posting = slack.chat_postMessage(
             channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
         )
         result = await self._call(ref, "chat.postMessage", posting)
         return result.get("ts") if result else None
 
-    async def unfurl(self, ref: str, *, unfurls: dict[str, Any], event: dict[str, Any]) -> bool:
+    async def unfurl(self, slack: AsyncWebClient, ref: str, *, unfurls: dict[str, Any], event: dict[str, Any]) -> bool:
         """chat.unfurl; composer events are answered by unfurl_id + source, others by channel + ts."""
         target: dict[str, Any]
         if event.get("source") == "composer" or event.get("channel") == "COMPOSER":
             target = {"unfurl_id": event.get("unfurl_id"), "source": event.get("source") or "composer"}
         else:
             target = {"channel": event.get("channel"), "ts": event.get("message_ts")}
-        return await self._call(ref, "chat.unfurl", self.client.chat_unfurl(unfurls=unfurls, **target)) is not None
+        return await self._call(ref, "chat.unfurl", slack.chat_unfurl(unfurls=unfurls, **target)) is not None
 
     async def _call(
         self, ref: str, method: str, call: Coroutine[Any, Any, AsyncSlackResponse]

@@ -59,12 +59,11 @@ class InstallFlow(AsyncOAuthFlow):
 
 
 def install_flow(
-    settings: Settings, store: Store, client: AsyncWebClient
-) -> tuple[InstallFlow, SealedInstallationStore]:
-    """The OAuth flow and the installation store it writes to (also what Bolt authorizes requests with)."""
+    settings: Settings, store: Store, installations: SealedInstallationStore, client: AsyncWebClient
+) -> InstallFlow:
+    """The OAuth flow, writing to ``installations`` (also what Bolt authorizes requests with)."""
     client_id = settings.slack_client_id or ""
     client_secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else ""
-    installations = store.installation_store(client_id)
 
     async def success(args: AsyncSuccessArgs) -> BoltResponse:
         installation = args.installation
@@ -97,7 +96,7 @@ def install_flow(
         state_store=store.oauth_state_store(STATE_SECONDS),
         state_expiration_seconds=STATE_SECONDS,
     )
-    return InstallFlow(client=client, settings=oauth_settings), installations
+    return InstallFlow(client=client, settings=oauth_settings)
 
 
 def authorize(

@@ -27,7 +27,14 @@ NO_REFERENCE_IN_MESSAGE = ":thinking_face: I found no Hamsa conversation ID or l
 NOT_FOUND = ":mag: No conversation with that ID was found for this workspace's Hamsa key."
 UNAVAILABLE = ":warning: Hamsa is not answering right now. Please try again in a minute."
 RATE_LIMITED = ":hourglass: Hamsa is rate limiting requests. Please try again in a minute."
-UNAUTHORIZED = ":lock: Hamsa refused this app's API key. Ask your Slack admin to check `HAMSA_API_KEY`."
+UNAUTHORIZED = (
+    ":lock: Hamsa refused this workspace's API key. Whoever manages the app can change it in the app's "
+    "*Home* tab (or, for an app set up for one workspace, in `HAMSA_API_KEY`)."
+)
+NOT_CONNECTED = (
+    ":electric_plug: Hamsa isn't connected in this workspace yet. {managers} can connect it: open the "
+    "*Hamsa* app in Slack, then its *Home* tab."
+)
 BAD_RESPONSE = ":warning: Hamsa sent an answer this app could not read. Please try again later."
 UNEXPECTED = ":warning: Something went wrong on our side. Please try again."
 # For the admin, from `hamsa-bot check` and from `hamsa-bot serve`, which stops on it.

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
@@ -99,7 +100,22 @@ def http_app(bolt: AsyncApp) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_post(EVENTS_PATH, events)
     app.router.add_get(HEALTH_PATH, health)
+    flow = bolt.oauth_flow
+    if flow is not None:
+        # Multi-workspace mode: Bolt's "Add to Slack" page and its OAuth callback.
+        async def install(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await flow.handle_installation(await _get_request(request)))
+
+        async def oauth_redirect(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await flow.handle_callback(await _get_request(request)))
+
+        app.router.add_get(flow.install_path, install)
+        app.router.add_get(flow.redirect_uri_path, oauth_redirect)
     return app
+
+
+async def _get_request(request: web.Request) -> AsyncBoltRequest:
+    return AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
 
 
 @dataclass
@@ -117,12 +133,13 @@ class RunningServer:
 
 async def start_http(settings: Settings, services: Services | None = None) -> RunningServer:
     """Starts serving on ``settings.host``/``port``; who the bot is, is asked of Slack meanwhile."""
-    services = services or build_services(settings)
+    services = services or await build_services(settings)
     runner = web.AppRunner(http_app(build_app(services)), access_log=None, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
     await site.start()
-    services.identity.start()
+    if services.identity is not None:
+        services.identity.start()
     port = runner.addresses[0][1]
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     logger.info("serving HTTP on %s:%s (Slack requests at %s)", settings.host, port, EVENTS_PATH)
@@ -155,8 +172,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         raise refusal
 
 
-async def _until_stopped(stop: asyncio.Event, identity: BotIdentity) -> TokenRefused | None:
+async def _until_stopped(stop: asyncio.Event, identity: BotIdentity | None) -> TokenRefused | None:
     """Waits for ``stop``, or for Slack to refuse the bot token (then returns the refusal)."""
+    if identity is None:  # multi-workspace mode: each installation's token is checked by Bolt
+        await stop.wait()
+        return None
     waits = (asyncio.ensure_future(stop.wait()), asyncio.ensure_future(identity.refused.wait()))
     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     for wait in waits:
@@ -177,10 +197,11 @@ async def _serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:
             request = AsyncBoltRequest(mode="socket_mode", body=req.payload, headers=build_headers(req))
             await send_async_response(client, req, await dispatch(self.app, request), started)
 
-    services = build_services(settings)
+    services = await build_services(settings)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     handler = LoggedSocketModeHandler(build_app(services), app_token)
-    services.identity.start()
+    if services.identity is not None:
+        services.identity.start()
     # The client retries a refused or unreachable connection forever: a stop must not wait for it.
     connecting = asyncio.create_task(handler.connect_async())
     stopping = asyncio.create_task(_until_stopped(stop, services.identity))

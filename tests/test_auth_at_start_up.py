@@ -40,8 +40,10 @@ async def test_requests_are_served_while_slack_is_unreachable_and_auth_test_is_r
     async with FakeSlack(bot_token=BOT_TOKEN) as replies, FakeHamsa(api_key=HAMSA_KEY) as hamsa:
         # Replies to response_urls do not go through the Web API, so Slack's answering them is no sign it is up.
         settings = sandbox_settings(hamsa, replies, slack_api_url=f"http://127.0.0.1:{slack_port}/api/")
-        services = build_services(settings)
-        services.identity = BotIdentity(services.delivery.client, BOT_TOKEN, first_retry=0.05, max_retry=0.2)
+        services = await build_services(settings)
+        services.identity = BotIdentity(
+            services.delivery.client_for(BOT_TOKEN), BOT_TOKEN, first_retry=0.05, max_retry=0.2
+        )
         server = await start_http(settings, services)
         try:
             async with httpx.AsyncClient() as http:

@@ -50,4 +50,4 @@ async def test_burst_of_links_against_a_slow_hamsa_is_answered_in_full() -> None
         # Memory is bounded: no work left behind, the cache within its bound.
         assert len(stack.services.background) == 0
         assert len(stack.services.hamsa._cache) <= CACHE_SIZE
-        assert len(stack.services.seen_events) == EVENTS
+        assert len(stack.services.state) == EVENTS  # one de-duplication key per event

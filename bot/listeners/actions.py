@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -14,9 +15,11 @@ from bot.hamsa.models import Conversation
 from bot.listeners.payload import part, text
 from bot.messages import LOGS_ALREADY_POSTED, POSTED_PRIVATELY, notice_blocks
 from bot.render.summary import render_recording
-from bot.services import Services
+from bot.services import POSTED_LOGS_MEMORY_SECONDS, Services
+from bot.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
+Handler = Callable[[Services, Workspace, "Click"], Awaitable[None]]
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
@@ -40,14 +43,21 @@ def register(app: AsyncApp, services: Services) -> None:
         if handler is None or value is None:
             # URL buttons (the recording) also send an action; they and unknown ones need only the ack.
             return
-        click = Click(body, value, ref)
-        services.background.spawn(handler(services, click), ref, tell=services.tell_privately(click.response_url, ref))
+        click = Click(body, value, ref, context)
+        tell = services.tell_privately(click.response_url, ref)
+        services.background.spawn(run(services, handler, click), ref, tell=tell)
+
+
+async def run(services: Services, handler: Handler, click: Click) -> None:
+    """Resolves the clicker's workspace, then handles the click (in the background, after the ack)."""
+    await handler(services, await services.workspace(click.context), click)
 
 
 class Click:
     """Where a button was pressed: the channel, the thread, and whether the message was private."""
 
-    def __init__(self, body: dict[str, Any], value: ButtonValue, ref: str) -> None:
+    def __init__(self, body: dict[str, Any], value: ButtonValue, ref: str, context: AsyncBoltContext) -> None:
+        self.context = context
         container, message, channel = part(body, "container"), part(body, "message"), part(body, "channel")
         self.value = value
         self.ref = ref
@@ -67,26 +77,32 @@ class Click:
         self.user_id = user_id if _USER_ID.match(user_id) else None
 
 
-async def _clicked_conversation(services: Services, click: Click) -> Conversation | None:
-    """The conversation of the clicked button; when it can't be had, the clicker is told privately."""
-    found = await services.lookup(click.value.conversation_id, click.ref)
+async def _clicked_conversation(services: Services, workspace: Workspace, click: Click) -> Conversation | None:
+    """The conversation of the clicked button; when it can't be had, the clicker is told privately.
+
+    It is looked up with the clicker's own workspace's key: a button value naming a conversation of
+    another workspace (forged, or pasted across) finds nothing.
+    """
+    found = await services.lookup(workspace, click.value.conversation_id, click.ref)
     if found.conversation is None:
         await services.delivery.respond(click.response_url, click.ref, replace_original=False, **found.notice_message())
     return found.conversation
 
 
-async def show_logs(services: Services, click: Click) -> None:
-    found = await _clicked_conversation(services, click)
+async def show_logs(services: Services, workspace: Workspace, click: Click) -> None:
+    found = await _clicked_conversation(services, workspace, click)
     if found is None:
         return
     if click.private or not click.channel or not click.thread_ts:
-        page = services.logs_page(found, 1, private=True)
+        page = services.logs_page(workspace, found, 1, private=True)
         await services.delivery.respond(
             click.response_url, click.ref, replace_original=True, text=page.text, blocks=page.blocks
         )
         return
-    key = (click.channel, click.thread_ts, found.id)
-    if key in services.posted_logs:
+    page = services.logs_page(workspace, found, 1, private=False)
+    # Remembered before the post, so a second fast click sees it; forgotten if the post fails.
+    key = f"logs:{workspace.key.id}:{click.channel}:{click.thread_ts}:{found.id}"
+    if not await services.state.first(key, POSTED_LOGS_MEMORY_SECONDS):
         await services.delivery.respond(
             click.response_url,
             click.ref,
@@ -96,14 +112,12 @@ async def show_logs(services: Services, click: Click) -> None:
             blocks=notice_blocks(LOGS_ALREADY_POSTED),
         )
         return
-    page = services.logs_page(found, 1, private=False)
-    services.posted_logs[key] = True  # before the post, so a second fast click sees it
     posted = await services.delivery.post(
-        click.ref, channel=click.channel, thread_ts=click.thread_ts, text=page.text, blocks=page.blocks
+        workspace.slack, click.ref, channel=click.channel, thread_ts=click.thread_ts, text=page.text, blocks=page.blocks
     )
     if posted is None:
-        services.posted_logs.pop(key, None)
-        private = services.logs_page(found, 1, private=True)
+        await services.state.forget(key)
+        private = services.logs_page(workspace, found, 1, private=True)
         note = {"type": "context", "elements": [{"type": "mrkdwn", "text": POSTED_PRIVATELY}]}
         await services.delivery.respond(
             click.response_url,
@@ -115,33 +129,35 @@ async def show_logs(services: Services, click: Click) -> None:
         )
 
 
-async def turn_page(services: Services, click: Click) -> None:
-    found = await _clicked_conversation(services, click)
+async def turn_page(services: Services, workspace: Workspace, click: Click) -> None:
+    found = await _clicked_conversation(services, workspace, click)
     if found is None:
         return
-    page = services.logs_page(found, click.value.page, private=click.private)
+    page = services.logs_page(workspace, found, click.value.page, private=click.private)
     await services.delivery.respond(
         click.response_url, click.ref, replace_original=True, text=page.text, blocks=page.blocks
     )
 
 
-async def back_to_summary(services: Services, click: Click) -> None:
-    found = await services.lookup(click.value.conversation_id, click.ref)
-    message = found.message(lambda c: services.summary(c, private=True, extra_buttons=(share_button(c.id),)))
+async def back_to_summary(services: Services, workspace: Workspace, click: Click) -> None:
+    found = await services.lookup(workspace, click.value.conversation_id, click.ref)
+    message = found.message(lambda c: services.summary(workspace, c, private=True, extra_buttons=(share_button(c.id),)))
     await services.delivery.respond(click.response_url, click.ref, replace_original=True, **message)
 
 
-async def post_summary(services: Services, click: Click) -> None:
+async def post_summary(services: Services, workspace: Workspace, click: Click) -> None:
     """Share a private summary where everyone can see it: the channel, or the thread it came from."""
-    found = await _clicked_conversation(services, click)
+    found = await _clicked_conversation(services, workspace, click)
     if found is None:
         return
     footer = f"Shared by <@{click.user_id}>" if click.user_id else None
-    message = services.summary(found, private=False, footer=footer)
+    message = services.summary(workspace, found, private=False, footer=footer)
     thread_ts = click.value.thread_ts
     posted = None
     if click.channel:
-        posted = await services.delivery.post(click.ref, channel=click.channel, thread_ts=thread_ts, **message)
+        posted = await services.delivery.post(
+            workspace.slack, click.ref, channel=click.channel, thread_ts=thread_ts, **message
+        )
     if posted is None:
         # The bot is not in this conversation; the interaction's response_url can still post there.
         delivered = await services.delivery.respond(
@@ -157,9 +173,9 @@ async def post_summary(services: Services, click: Click) -> None:
     await services.delivery.respond(click.response_url, click.ref, delete_original=True)
 
 
-async def send_recording(services: Services, click: Click) -> None:
+async def send_recording(services: Services, workspace: Workspace, click: Click) -> None:
     """The recording's link for the person who pressed the button alone, fetched fresh: signed links expire."""
-    found = await services.lookup(click.value.conversation_id, click.ref, fresh=True)
+    found = await services.lookup(workspace, click.value.conversation_id, click.ref, fresh=True)
     message = found.message(render_recording)
     await services.delivery.respond(
         click.response_url, click.ref, response_type="ephemeral", replace_original=False, **message

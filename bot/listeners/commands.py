@@ -21,19 +21,22 @@ def register(app: AsyncApp, services: Services) -> None:
         ref = context["ref"]
         response_url = str(command.get("response_url") or "")
         tell = services.tell_privately(response_url, ref)
-        services.background.spawn(answer(services, command, response_url, ref), ref, tell=tell)
+        services.background.spawn(answer(services, context, command, response_url, ref), ref, tell=tell)
 
 
-async def answer(services: Services, command: dict[str, Any], response_url: str, ref: str) -> None:
+async def answer(
+    services: Services, context: AsyncBoltContext, command: dict[str, Any], response_url: str, ref: str
+) -> None:
     text = str(command.get("text") or "").strip()
     if text.lower() in HELP_WORDS:
         await services.delivery.respond(response_url, ref, text=USAGE, blocks=notice_blocks(USAGE))
         return
-    conversation_id = parse_conversation_ref(text, services.settings.hamsa_link_domains)
+    workspace = await services.workspace(context)
+    conversation_id = parse_conversation_ref(text, workspace.policy.link_domains)
     if conversation_id is None:
         blocks = notice_blocks(NOT_A_REFERENCE, with_usage=True)
         await services.delivery.respond(response_url, ref, text=NOT_A_REFERENCE, blocks=blocks)
         return
-    found = await services.lookup(conversation_id, ref)
-    message = found.message(lambda c: services.summary(c, private=True, extra_buttons=(share_button(c.id),)))
+    found = await services.lookup(workspace, conversation_id, ref)
+    message = found.message(lambda c: services.summary(workspace, c, private=True, extra_buttons=(share_button(c.id),)))
     await services.delivery.respond(response_url, ref, response_type="ephemeral", **message)

@@ -15,6 +15,7 @@ from bot.listeners.payload import part, text
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
 from bot.refs import conversation_id_from_url, linked_and_bare_refs
 from bot.services import Lookup, Services
+from bot.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +28,11 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.event("link_shared")
     async def link_shared(body: dict[str, Any], context: AsyncBoltContext) -> None:
         ref, event_id = context["ref"], body.get("event_id")
-        if not services.first_delivery(event_id):  # Slack's retries carry the same event_id
+        if not await services.first_delivery(context, event_id):  # Slack's retries carry the same event_id
             logger.info("duplicate event ignored ref=%s event_id=%.40s", ref, event_id)
             return
         # Nobody asked for an unfurl, so there is nobody to tell if it fails: it is only logged.
-        services.background.spawn(unfurl(services, part(body, "event"), ref), ref)
+        services.background.spawn(unfurl(services, context, part(body, "event"), ref), ref)
 
     @app.event("app_mention")
     async def app_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -40,11 +41,11 @@ def register(app: AsyncApp, services: Services) -> None:
         if mention is None:
             return
         # Retries and edits of the message arrive as new deliveries of the same channel and ts.
-        if not services.first_mention(mention.channel, mention.ts, edited=mention.edited):
+        if not await services.first_mention(context, mention.channel, mention.ts, edited=mention.edited):
             logger.info("mention already answered ref=%s", ref)
             return
-        tell = services.tell_in_thread(mention.channel, mention.thread_ts, ref)
-        services.background.spawn(answer_mention(services, mention, ref), ref, tell=tell)
+        tell = services.tell_in_thread(context.client, mention.channel, mention.thread_ts, ref)
+        services.background.spawn(answer_mention(services, context, mention, ref), ref, tell=tell)
 
     @app.event(re.compile(".*"))
     async def other_event(event: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -52,9 +53,15 @@ def register(app: AsyncApp, services: Services) -> None:
         logger.debug("event ignored ref=%s type=%.40s", context["ref"], event.get("type"))
 
 
-async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:
-    """One chat.unfurl per event: a full summary for one conversation, condensed ones for several."""
-    domains = services.settings.hamsa_link_domains
+async def unfurl(services: Services, context: AsyncBoltContext, event: dict[str, Any], ref: str) -> None:
+    """One chat.unfurl per event: a full summary for one conversation, condensed ones for several.
+
+    Until the workspace connects Hamsa, links stay plain: nothing calls Hamsa, and nobody is told.
+    """
+    workspace = await services.workspace(context)
+    if workspace.hamsa is None:
+        return
+    domains = workspace.policy.link_domains
     links = event.get("links")
     by_url: dict[str, str] = {}
     for link in links[:MAX_LINKS] if isinstance(links, list) else []:
@@ -66,9 +73,9 @@ async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:
     if not ids:
         return
     if len(ids) == 1:  # the usual case: awaited directly, without a task per lookup
-        found = [await services.lookup(ids[0], ref)]
+        found = [await services.lookup(workspace, ids[0], ref)]
     else:
-        found = await asyncio.gather(*(services.lookup(conversation_id, ref) for conversation_id in ids))
+        found = await asyncio.gather(*(services.lookup(workspace, conversation_id, ref) for conversation_id in ids))
     conversations = {c.id: c for c in (f.conversation for f in found) if c is not None}
     if not conversations:
         return  # missing or unreadable: skipped quietly (each was logged by the lookup)
@@ -82,11 +89,11 @@ async def unfurl(services: Services, event: dict[str, Any], ref: str) -> None:
             continue
         if len(ids) == 1:
             # An unfurl is seen by the whole channel.
-            message = services.summary(conversation, private=False, logs_thread_ts=thread_ts)
+            message = services.summary(workspace, conversation, private=False, logs_thread_ts=thread_ts)
         else:
-            message = services.condensed(conversation, logs_thread_ts=thread_ts)
+            message = services.condensed(workspace, conversation, logs_thread_ts=thread_ts)
         unfurls[url] = {"blocks": message["blocks"]}
-    await services.delivery.unfurl(ref, unfurls=unfurls, event=event)
+    await services.delivery.unfurl(workspace.slack, ref, unfurls=unfurls, event=event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,33 +115,38 @@ class Mention:
         return cls(channel, str(ts), str(thread_ts), text(event, "text"), "edited" in event)
 
 
-async def answer_mention(services: Services, mention: Mention, ref: str) -> None:
+async def answer_mention(services: Services, context: AsyncBoltContext, mention: Mention, ref: str) -> None:
     """Answer in the thread with what the message's own link unfurls do not show.
 
     Slack unfurls the message's conversation links with the full summary, so those are not repeated:
     bare IDs get their summary (condensed when there are several), a link gets words only when its
     conversation can't be shown (its unfurl then stays plain), and a message whose references are
-    all links that unfurl gets no reply.
+    all links that unfurl gets no reply. Until the workspace connects Hamsa, its links can't unfurl,
+    so any reference gets the one notice saying so.
     """
-    linked, bare = linked_and_bare_refs(_MENTION.sub(" ", mention.text), services.settings.hamsa_link_domains)
+    workspace = await services.workspace(context)
+    linked, bare = linked_and_bare_refs(_MENTION.sub(" ", mention.text), workspace.policy.link_domains)
     linked = linked[:MAX_LINKS]
     bare = [conversation_id for conversation_id in bare if conversation_id not in linked][:MAX_MENTIONED]
     if not linked and not bare:
-        usage = notice_blocks(NO_REFERENCE_IN_MESSAGE, with_usage=True)
-        await services.delivery.post(
-            ref, channel=mention.channel, thread_ts=mention.thread_ts, text=NO_REFERENCE_IN_MESSAGE, blocks=usage
+        message = {"text": NO_REFERENCE_IN_MESSAGE, "blocks": notice_blocks(NO_REFERENCE_IN_MESSAGE, with_usage=True)}
+    elif workspace.hamsa is None:
+        notice = services.not_connected(workspace)
+        message = {"text": notice, "blocks": notice_blocks(notice)}
+    else:
+        found = await asyncio.gather(
+            *(services.lookup(workspace, conversation_id, ref) for conversation_id in bare + linked)
         )
-        return
-    found = await asyncio.gather(*(services.lookup(conversation_id, ref) for conversation_id in bare + linked))
-    shown = found[: len(bare)] + [item for item in found[len(bare) :] if item.conversation is None]
-    if shown:
-        message = _answer(services, shown)
-        await services.delivery.post(ref, channel=mention.channel, thread_ts=mention.thread_ts, **message)
+        shown = found[: len(bare)] + [item for item in found[len(bare) :] if item.conversation is None]
+        if not shown:
+            return
+        message = _answer(services, workspace, shown)
+    await services.delivery.post(workspace.slack, ref, channel=mention.channel, thread_ts=mention.thread_ts, **message)
 
 
-def _answer(services: Services, found: list[Lookup]) -> dict[str, Any]:
+def _answer(services: Services, workspace: Workspace, found: list[Lookup]) -> dict[str, Any]:
     """One conversation gets its summary; several get a condensed line (or a notice) each."""
     if len(found) == 1:
-        return found[0].message(lambda c: services.summary(c, private=False))
-    parts = [item.message(services.condensed) for item in found]
+        return found[0].message(lambda c: services.summary(workspace, c, private=False))
+    parts = [item.message(lambda c: services.condensed(workspace, c)) for item in found]
     return {"text": "\n".join(p["text"] for p in parts), "blocks": [b for p in parts for b in p["blocks"]]}

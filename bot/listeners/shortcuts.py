@@ -21,12 +21,16 @@ def register(app: AsyncApp, services: Services) -> None:
         ref = context["ref"]
         response_url = text(body, "response_url")
         tell = services.tell_privately(response_url, ref)
-        services.background.spawn(answer(services, part(body, "message"), response_url, ref), ref, tell=tell)
+        work = answer(services, context, part(body, "message"), response_url, ref)
+        services.background.spawn(work, ref, tell=tell)
 
 
-async def answer(services: Services, message: dict[str, Any], response_url: str, ref: str) -> None:
+async def answer(
+    services: Services, context: AsyncBoltContext, message: dict[str, Any], response_url: str, ref: str
+) -> None:
+    workspace = await services.workspace(context)
     thread_ts = next((ts for ts in (message.get("thread_ts"), message.get("ts")) if is_slack_ts(ts)), None)
-    ids = find_conversation_refs(message_text(message), services.settings.hamsa_link_domains, limit=1)
+    ids = find_conversation_refs(message_text(message), workspace.policy.link_domains, limit=1)
     if not ids:
         blocks = notice_blocks(NO_REFERENCE_IN_MESSAGE, with_usage=True)
         await services.delivery.respond(response_url, ref, text=NO_REFERENCE_IN_MESSAGE, blocks=blocks)
@@ -34,7 +38,7 @@ async def answer(services: Services, message: dict[str, Any], response_url: str,
 
     def preview(conversation: Conversation) -> dict[str, Any]:
         buttons = (post_in_thread_button(conversation.id, thread_ts),) if thread_ts else ()
-        return services.summary(conversation, private=True, extra_buttons=buttons)
+        return services.summary(workspace, conversation, private=True, extra_buttons=buttons)
 
-    found = await services.lookup(ids[0], ref)
+    found = await services.lookup(workspace, ids[0], ref)
     await services.delivery.respond(response_url, ref, response_type="ephemeral", **found.message(preview))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import secrets
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Self
 
 from pydantic import SecretStr
@@ -43,6 +48,18 @@ class Stack:
         await self.stop()
 
 
+_scratch: Path | None = None
+
+
+def sandbox_database_url() -> str:
+    """A new, empty SQLite file in a scratch directory that goes when the process exits."""
+    global _scratch
+    if _scratch is None:
+        _scratch = Path(tempfile.mkdtemp(prefix="hamsa-sandbox-"))
+        atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
+    return f"sqlite:///{_scratch / f'{secrets.token_hex(8)}.db'}"
+
+
 def sandbox_settings(
     hamsa: FakeHamsa, slack: FakeSlack, *, signing_secret: str = SIGNING_SECRET, **overrides: Any
 ) -> Settings:
@@ -58,6 +75,7 @@ def sandbox_settings(
         "hamsa_api_url": hamsa.url,
         "host": "127.0.0.1",
         "port": 0,
+        "database_url": sandbox_database_url(),
     }
     values.update(overrides)
     return Settings.model_construct(**values)

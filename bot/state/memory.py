@@ -1,0 +1,35 @@
+"""Shared state for one process: one-time guards kept in memory, each expiring on its own."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from cachetools import TLRUCache
+
+MAX_KEYS = 200_000
+
+
+class MemoryState:
+    """``first(key, seconds)`` is true once per key until it expires: de-duplication and one-time guards."""
+
+    def __init__(self, max_keys: int = MAX_KEYS, timer: Callable[[], float] = time.monotonic) -> None:
+        self._keys: TLRUCache[str, float] = TLRUCache(
+            maxsize=max_keys, ttu=lambda _key, seconds, now: now + seconds, timer=timer
+        )
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    async def first(self, key: str, seconds: float) -> bool:
+        """True the first time ``key`` is seen within ``seconds``; False while it is remembered."""
+        if key in self._keys:
+            return False
+        self._keys[key] = seconds
+        return True
+
+    async def seen(self, key: str) -> bool:
+        return key in self._keys
+
+    async def forget(self, key: str) -> None:
+        self._keys.pop(key, None)
