@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
@@ -271,16 +271,19 @@ class FakeHamsa(LoopbackServer):
         return 200, json.dumps(envelope, ensure_ascii=False).encode()
 
     async def _handle_minimal_list(self, request: web.Request) -> web.StreamResponse:
-        """The documented minimal list: newest first, filtered by agent, status and createdAt (epoch ms)."""
         self._record(request, None)
         if await self._pause(self.latency):
             return _abort(request)
         fault = self._take_fault(None)
-        if fault is not None:
-            return await self._apply(fault, request, "")
+        if fault is None:
+            return _answer(*self._list_answer(request))
+        return await self._apply(fault, request, lambda: self._list_answer(request))
+
+    def _list_answer(self, request: web.Request) -> tuple[int, bytes]:
+        """The documented minimal list: newest first, filtered by agent, status and createdAt (epoch ms)."""
         visible = self._visible(request)
         if visible is None:
-            return _answer(401, json.dumps({"success": False, "message": "Unauthorized"}).encode())
+            return 401, json.dumps({"success": False, "message": "Unauthorized"}).encode()
         query = request.query
         try:
             page = int(query.get("page", "1"))
@@ -288,9 +291,9 @@ class FakeHamsa(LoopbackServer):
             start = int(query["startTime"]) if "startTime" in query else None
             end = int(query["endTime"]) if "endTime" in query else None
         except ValueError:
-            return _answer(400, json.dumps({"success": False, "message": "Bad Request"}).encode())
+            page = per_page = 0
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-            return _answer(400, json.dumps({"success": False, "message": "Bad Request"}).encode())
+            return 400, json.dumps({"success": False, "message": "Bad Request"}).encode()
         statuses = set(query.getall("status", []))
         agent = query.get("voiceAgentId")
         everything = [self.conversations[i] for i in visible if i in self.conversations]
@@ -304,8 +307,7 @@ class FakeHamsa(LoopbackServer):
         matching.sort(key=lambda c: str(c.get("createdAt") or ""), reverse=True)
         calls = [_minimal(c) for c in matching[(page - 1) * per_page : page * per_page]]
         data = {"total": len(everything), "filtered": len(matching), "calls": calls}
-        body = json.dumps({"success": True, "message": "Success", "data": data}, ensure_ascii=False)
-        return _answer(200, body.encode())
+        return 200, json.dumps({"success": True, "message": "Success", "data": data}, ensure_ascii=False).encode()
 
     async def _handle_other(self, request: web.Request) -> web.StreamResponse:
         self._record(request, None)
@@ -319,9 +321,12 @@ class FakeHamsa(LoopbackServer):
         fault = self._take_fault(conversation_id)
         if fault is None:
             return _answer(*self._normal_answer(request, conversation_id))
-        return await self._apply(fault, request, conversation_id)
+        return await self._apply(fault, request, lambda: self._normal_answer(request, conversation_id))
 
-    async def _apply(self, fault: Fault, request: web.Request, conversation_id: str) -> web.StreamResponse:
+    async def _apply(
+        self, fault: Fault, request: web.Request, normal: Callable[[], tuple[int, bytes]]
+    ) -> web.StreamResponse:
+        """Answers as ``fault`` says; ``normal`` is the answer the route gives when all is well."""
         kind = fault.kind
         if kind == "respond":
             headers = {"Content-Type": fault.content_type, **dict(fault.headers)}
@@ -329,16 +334,16 @@ class FakeHamsa(LoopbackServer):
         if kind == "delay":
             if await self._pause(fault.seconds):
                 return _abort(request)
-            return _answer(*self._normal_answer(request, conversation_id))
+            return _answer(*normal())
         if kind == "never_answer":
             await self._closing.wait()
             return _abort(request)
         if kind == "drop":
             return _abort(request)
         if kind == "reset_midway":
-            return await self._reset_midway(request, *self._normal_answer(request, conversation_id))
+            return await self._reset_midway(request, *normal())
         if kind == "trickle":
-            status, body = self._normal_answer(request, conversation_id)
+            status, body = normal()
             return await self._trickle(request, fault, status, body)
         if kind == "oversized":
             return await self._oversized(request, fault)

@@ -87,7 +87,7 @@ class SlackCall:
     team: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class SandboxTeam:
     """A workspace (or, with ``org_install``, an Enterprise Grid organisation) the app is installed in."""
 
@@ -119,6 +119,9 @@ class SandboxTeam:
         if self.enterprise_id:
             answer["enterprise_id"] = self.enterprise_id
         return answer
+
+
+SANDBOX_TEAM = SandboxTeam(team_id=TEAM_ID, name=TEAM_NAME)
 
 
 @dataclass
@@ -206,7 +209,7 @@ class FakeSlack(LoopbackServer):
         self.app_token = app_token
         self.client_id = client_id
         self.client_secret = client_secret
-        self.default_team = SandboxTeam(team_id=TEAM_ID, name=TEAM_NAME)
+        self.default_team = SANDBOX_TEAM
         self._tokens: dict[str, _Token] = {bot_token: _Token(self.default_team)}
         self._refresh_tokens: dict[str, SandboxTeam] = {}
         self._grants: dict[str, _Grant] = {}
@@ -214,6 +217,8 @@ class FakeSlack(LoopbackServer):
         # Who approves on the consent page (GET /oauth/v2/authorize): set it before a browser gets there.
         self.consenting: tuple[SandboxTeam, str, bool] = (self.default_team, "U0INSTALLER", False)
         self.token_lifetime = 12 * 3600
+        # The app's redirect URL as configured with Slack: where consent goes when the app names none.
+        self.redirect_url: str | None = None
         self.socket_acks: list[dict[str, Any]] = []
         self._socket_tickets: set[str] = set()
         self._socket: web.WebSocketResponse | None = None
@@ -554,7 +559,7 @@ class FakeSlack(LoopbackServer):
         team, installer, rotation = self.consenting
         redirect_uri = query.get("redirect_uri")
         code = self.grant(team, installer, redirect_uri=redirect_uri, rotation=rotation)
-        target = f"{redirect_uri}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+        target = f"{redirect_uri or self.redirect_url}?{urlencode({'code': code, 'state': query.get('state', '')})}"
         page = (
             "<!doctype html><title>Slack</title><h1>Hamsa is requesting permission to access the "
             f"{html.escape(team.name)} Slack workspace</h1>"

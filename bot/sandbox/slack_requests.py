@@ -11,13 +11,14 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bot.sandbox.fake_slack import AUTH_TEST
+from bot.sandbox.fake_slack import AUTH_TEST, SANDBOX_TEAM, SandboxTeam
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -61,9 +62,13 @@ def _channel_name(channel_id: str) -> str:
     return channel_id.lower()
 
 
-def _user(user_id: str) -> dict[str, Any]:
+def _user(user_id: str, team: SandboxTeam = SANDBOX_TEAM) -> dict[str, Any]:
     name = user_id.removeprefix("U0").lower() or "user"
-    return {"id": user_id, "username": name, "name": name, "team_id": TEAM_ID}
+    return {"id": user_id, "username": name, "name": name, "team_id": team.team_id}
+
+
+def _domain(team: SandboxTeam) -> str:
+    return TEAM_DOMAIN if team == SANDBOX_TEAM else str(team.team_id or team.enterprise_id).lower()
 
 
 def slash_command(
@@ -75,13 +80,14 @@ def slash_command(
     command: str = "/hamsa",
     trigger_id: str | None = None,
     channel_name: str | None = None,
+    team: SandboxTeam = SANDBOX_TEAM,
 ) -> tuple[str, str]:
     """A slash-command body, form-encoded with every field Slack sends."""
     fields = {
         "token": VERIFICATION_TOKEN,
-        "team_id": TEAM_ID,
-        "team_domain": TEAM_DOMAIN,
-        "enterprise_id": "",
+        "team_id": team.team_id or "",
+        "team_domain": _domain(team),
+        "enterprise_id": team.enterprise_id or "",
         "channel_id": channel_id,
         "channel_name": channel_name or _channel_name(channel_id),
         "user_id": user_id,
@@ -91,18 +97,27 @@ def slash_command(
         "response_url": response_url,
         "trigger_id": trigger_id or new_trigger_id(),
         "api_app_id": API_APP_ID,
-        "is_enterprise_install": "false",
+        "is_enterprise_install": "true" if team.org_install else "false",
     }
+    if team.enterprise_id:
+        fields["enterprise_name"] = team.enterprise_name or ""
     return urlencode(fields), FORM
 
 
-def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> tuple[str, str]:
-    """An Events API `event_callback` envelope around `event`, as JSON."""
+def event_callback(
+    event: dict[str, Any], *, event_id: str | None = None, team: SandboxTeam = SANDBOX_TEAM
+) -> tuple[str, str]:
+    """An Events API `event_callback` envelope around `event`, as JSON.
+
+    https://api.slack.com/apis/connections/events-api#callback-field: for an org-wide install the
+    authorization has the organisation and no team.
+    """
     envelope = {
         "token": VERIFICATION_TOKEN,
-        "team_id": TEAM_ID,
-        "context_team_id": TEAM_ID,
-        "context_enterprise_id": None,
+        "team_id": team.team_id,
+        "enterprise_id": team.enterprise_id,
+        "context_team_id": team.team_id,
+        "context_enterprise_id": team.enterprise_id,
         "api_app_id": API_APP_ID,
         "event": event,
         "type": "event_callback",
@@ -110,11 +125,11 @@ def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> tup
         "event_time": int(time.time()),
         "authorizations": [
             {
-                "enterprise_id": None,
-                "team_id": TEAM_ID,
-                "user_id": BOT_USER_ID,
+                "enterprise_id": team.enterprise_id,
+                "team_id": None if team.org_install else team.team_id,
+                "user_id": team.bot_user_id,
                 "is_bot": True,
-                "is_enterprise_install": False,
+                "is_enterprise_install": team.org_install,
             }
         ],
         "is_ext_shared_channel": False,
@@ -181,6 +196,7 @@ def app_mention_event(
     thread_ts: str | None = None,
     user: str = DEFAULT_USER,
     edited: bool = False,
+    team: SandboxTeam = SANDBOX_TEAM,
 ) -> dict[str, Any]:
     """An `app_mention` event for a message mentioning the bot.
 
@@ -194,7 +210,7 @@ def app_mention_event(
         "user": user,
         "text": text,
         "ts": ts,
-        "team": TEAM_ID,
+        "team": team.team_id,
         "channel": channel,
         "event_ts": new_ts() if edited else ts,
         "client_msg_id": _uuid_like(),
@@ -214,23 +230,57 @@ def app_mention_event(
     return event
 
 
+def app_home_opened_event(user: str, *, tab: str = "home", view_id: str | None = None) -> dict[str, Any]:
+    """https://api.slack.com/events/app_home_opened: someone opened the app's Home (or Messages) tab."""
+    event: dict[str, Any] = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": f"D0{user.removeprefix('U0')}",
+        "tab": tab,
+        "event_ts": new_ts(),
+    }
+    if view_id:
+        event["view"] = {"id": view_id, "type": "home"}
+    return event
+
+
+def app_uninstalled_event() -> dict[str, Any]:
+    """https://api.slack.com/events/app_uninstalled"""
+    return {"type": "app_uninstalled", "event_ts": new_ts()}
+
+
+def tokens_revoked_event(*, bot: Sequence[str] = (), oauth: Sequence[str] = ()) -> dict[str, Any]:
+    """https://api.slack.com/events/tokens_revoked: the user IDs whose tokens (bot or user) were revoked."""
+    tokens: dict[str, list[str]] = {}
+    if oauth:
+        tokens["oauth"] = list(oauth)
+    if bot:
+        tokens["bot"] = list(bot)
+    return {"type": "tokens_revoked", "tokens": tokens, "event_ts": new_ts()}
+
+
 def _uuid_like() -> str:
     raw = secrets.token_hex(16)
     return f"{raw[:8]}-{raw[8:12]}-4{raw[13:16]}-a{raw[17:20]}-{raw[20:]}"
 
 
-def _interaction_common(user_id: str, channel_id: str, response_url: str) -> dict[str, Any]:
-    return {
-        "user": _user(user_id),
+def _interaction_common(
+    user_id: str, channel_id: str | None, response_url: str | None, team: SandboxTeam = SANDBOX_TEAM
+) -> dict[str, Any]:
+    common: dict[str, Any] = {
+        "user": _user(user_id, team),
         "api_app_id": API_APP_ID,
         "token": VERIFICATION_TOKEN,
         "trigger_id": new_trigger_id(),
-        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
-        "enterprise": None,
-        "is_enterprise_install": False,
-        "channel": {"id": channel_id, "name": _channel_name(channel_id)},
-        "response_url": response_url,
+        "team": {"id": team.team_id, "domain": _domain(team)},
+        "enterprise": {"id": team.enterprise_id, "name": team.enterprise_name} if team.enterprise_id else None,
+        "is_enterprise_install": team.org_install,
     }
+    if channel_id is not None:
+        common["channel"] = {"id": channel_id, "name": _channel_name(channel_id)}
+    if response_url is not None:
+        common["response_url"] = response_url
+    return common
 
 
 def _form_payload(payload: dict[str, Any]) -> tuple[str, str]:
@@ -250,6 +300,7 @@ def block_actions(
     user_id: str = DEFAULT_USER,
     block_id: str | None = None,
     button_text: str = "Button",
+    team: SandboxTeam = SANDBOX_TEAM,
 ) -> tuple[str, str]:
     """A `block_actions` payload for a button on a message, form-encoded as `payload=<json>`.
 
@@ -267,7 +318,7 @@ def block_actions(
         container["thread_ts"] = thread_ts
     payload: dict[str, Any] = {
         "type": "block_actions",
-        **_interaction_common(user_id, channel_id, response_url),
+        **_interaction_common(user_id, channel_id, response_url, team),
         "container": container,
         "state": {"values": {}},
         "actions": [_button_action(action_id, value, block_id, button_text)],
@@ -301,6 +352,7 @@ def unfurl_block_actions(
     user_id: str = DEFAULT_USER,
     block_id: str | None = None,
     button_text: str = "Button",
+    team: SandboxTeam = SANDBOX_TEAM,
 ) -> tuple[str, str]:
     """A click on a button inside an app's unfurl, form-encoded as `payload=<json>`.
 
@@ -325,7 +377,7 @@ def unfurl_block_actions(
     }
     payload = {
         "type": "block_actions",
-        **_interaction_common(user_id, channel_id, response_url),
+        **_interaction_common(user_id, channel_id, response_url, team),
         "container": container,
         "app_unfurl": {
             "id": 1,
@@ -355,6 +407,64 @@ def _button_action(action_id: str, value: str, block_id: str | None, button_text
     }
 
 
+def home_block_actions(
+    action_id: str,
+    *,
+    user_id: str,
+    view: dict[str, Any],
+    value: str | None = None,
+    team: SandboxTeam = SANDBOX_TEAM,
+) -> tuple[str, str]:
+    """A click on a button in the app's Home tab: a `view` container, the view, no channel, no response_url.
+
+    https://api.slack.com/reference/interaction-payloads/block-actions
+    """
+    view_id = str(view.get("id") or f"V0HOME{secrets.token_hex(3).upper()}")
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        **_interaction_common(user_id, None, None, team),
+        "container": {"type": "view", "view_id": view_id},
+        "view": {**view, "id": view_id, "team_id": team.team_id, "app_id": API_APP_ID, "hash": secrets.token_hex(8)},
+        "actions": [_button_action(action_id, value if value is not None else action_id, None, "Button")],
+    }
+    return _form_payload(payload)
+
+
+def view_submission(
+    view: dict[str, Any],
+    values: dict[str, dict[str, dict[str, Any]]],
+    *,
+    user_id: str,
+    view_id: str | None = None,
+    team: SandboxTeam = SANDBOX_TEAM,
+) -> tuple[str, str]:
+    """A modal submitted: the view as opened, with what was typed in ``state.values[block_id][action_id]``.
+
+    https://api.slack.com/reference/interaction-payloads/views#view_submission
+    """
+    view_id = view_id or f"V0MODAL{secrets.token_hex(3).upper()}"
+    submitted = {
+        **view,
+        "id": view_id,
+        "team_id": team.team_id,
+        "app_id": API_APP_ID,
+        "bot_id": team.bot_id,
+        "hash": secrets.token_hex(8),
+        "private_metadata": view.get("private_metadata", ""),
+        "state": {"values": values},
+        "previous_view_id": None,
+        "root_view_id": view_id,
+        "app_installed_team_id": team.team_id,
+    }
+    payload = {
+        "type": "view_submission",
+        **_interaction_common(user_id, None, None, team),
+        "view": submitted,
+        "response_urls": [],
+    }
+    return _form_payload(payload)
+
+
 def message_shortcut(
     callback_id: str,
     message: dict[str, Any],
@@ -362,6 +472,7 @@ def message_shortcut(
     response_url: str,
     channel_id: str = DEFAULT_CHANNEL,
     user_id: str = DEFAULT_USER,
+    team: SandboxTeam = SANDBOX_TEAM,
 ) -> tuple[str, str]:
     """A message-shortcut (`message_action`) payload, form-encoded as `payload=<json>`.
 
@@ -372,7 +483,7 @@ def message_shortcut(
     message = {"type": "message", "ts": new_ts(), "user": DEFAULT_USER, "text": "", **message}
     payload = {
         "type": "message_action",
-        **_interaction_common(user_id, channel_id, response_url),
+        **_interaction_common(user_id, channel_id, response_url, team),
         "callback_id": callback_id,
         "action_ts": new_ts(),
         "message_ts": message["ts"],
@@ -407,13 +518,18 @@ class SlackSender:
         return await self.post(*slash_command(text, response_url=response_url, **kw))
 
     async def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        team: SandboxTeam = SANDBOX_TEAM,
     ) -> httpx.Response:
         """Deliver an event; `retry_num` marks it as Slack's retry after a timeout."""
         extra = None
         if retry_num is not None:
             extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return await self.post(*event_callback(event, event_id=event_id), headers_override=extra)
+        return await self.post(*event_callback(event, event_id=event_id, team=team), headers_override=extra)
 
     async def action(self, action_id: str, value: str, **kw: Any) -> httpx.Response:
         """Click a button (see `block_actions` for the keyword arguments)."""
@@ -426,6 +542,14 @@ class SlackSender:
     async def shortcut(self, callback_id: str, message: dict[str, Any], **kw: Any) -> httpx.Response:
         """Run a message shortcut (see `message_shortcut` for the keyword arguments)."""
         return await self.post(*message_shortcut(callback_id, message, **kw))
+
+    async def home_action(self, action_id: str, **kw: Any) -> httpx.Response:
+        """Click a button in the Home tab (see `home_block_actions`)."""
+        return await self.post(*home_block_actions(action_id, **kw))
+
+    async def submit_view(self, view: dict[str, Any], values: dict[str, Any], **kw: Any) -> httpx.Response:
+        """Submit a modal (see `view_submission`)."""
+        return await self.post(*view_submission(view, values, **kw))
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
