@@ -89,6 +89,11 @@ def web_client(token: str | None, base_url: str, retry_after_cap: float = DEFAUL
     return AsyncWebClient(token=token, base_url=base_url, timeout=10, retry_handlers=retry_handlers(retry_after_cap))
 
 
+def in_composer(event: dict[str, Any]) -> bool:
+    """A ``link_shared`` for a link typed into the message composer: not yet posted, in no channel yet."""
+    return event.get("source") == "composer" or event.get("channel") == "COMPOSER"
+
+
 class Delivery:
     """Posts, unfurls and response_url replies; failures are logged with the request's reference.
 
@@ -158,7 +163,7 @@ class Delivery:
     async def unfurl(self, slack: AsyncWebClient, ref: str, *, unfurls: dict[str, Any], event: dict[str, Any]) -> bool:
         """chat.unfurl; composer events are answered by unfurl_id + source, others by channel + ts."""
         target: dict[str, Any]
-        if event.get("source") == "composer" or event.get("channel") == "COMPOSER":
+        if in_composer(event):
             target = {"unfurl_id": event.get("unfurl_id"), "source": event.get("source") or "composer"}
         else:
             target = {"channel": event.get("channel"), "ts": event.get("message_ts")}

@@ -41,6 +41,20 @@ UNEXPECTED = ":warning: Something went wrong on our side. Please try again."
 SLACK_TOKEN_REFUSED = "SLACK_BOT_TOKEN was refused by Slack ({code}): reinstall the app and copy the token again."
 LOGS_ALREADY_POSTED = "The logs of this conversation are already in this thread."
 POSTED_PRIVATELY = "I can't post in this conversation, so here they are just for you."
+# What a workspace's settings (App Home) keep out of a channel; the person who asked is told privately.
+NOT_SHOWN_HERE = (
+    ":no_entry_sign: This workspace doesn't show Hamsa calls in channels shared with other organisations. "
+    "`/hamsa <ID>` shows a call to you alone."
+)
+LOGS_NOT_HERE = (
+    ":no_entry_sign: This workspace doesn't post logs in channels shared with other organisations. "
+    "`/hamsa <ID>`, then *Show logs*, shows them to you alone."
+)
+RECORDING_NOT_HERE = (
+    ":no_entry_sign: This workspace doesn't hand out recordings from messages in this channel. "
+    "`/hamsa <ID>` shows the call, its recording included, to you alone."
+)
+TRANSCRIPT_KEPT_PRIVATE = "This workspace keeps transcripts out of channels, so here they are just for you."
 
 _BY_ERROR: tuple[tuple[type[Exception], str], ...] = (
     (InvalidConversationId, NOT_A_REFERENCE),

@@ -12,12 +12,14 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background, Tell
+from bot.channels import ChannelSharing
 from bot.delivery import Delivery
 from bot.hamsa.client import HamsaClient
 from bot.hamsa.errors import ConversationNotFound, HamsaError, InvalidConversationId
 from bot.hamsa.models import Conversation
 from bot.identity import BotIdentity
-from bot.messages import NOT_CONNECTED, error_text, notice_blocks
+from bot.messages import NOT_CONNECTED, NOT_SHOWN_HERE, error_text, notice_blocks
+from bot.policy import Place, Visibility
 from bot.render.logs import LogsPage, render_logs_page
 from bot.render.summary import render_condensed, render_summary, summary_text
 from bot.settings import Settings
@@ -65,6 +67,7 @@ class Services:
     identity: BotIdentity | None = None  # single-workspace mode: the one bot token's identity
     background: Background = field(default_factory=Background)
     state: MemoryState = field(default_factory=MemoryState)
+    sharing: ChannelSharing = field(default_factory=ChannelSharing)
 
     async def workspace(self, context: AsyncBoltContext) -> Workspace:
         """The request's workspace, resolved once and handed down."""
@@ -121,33 +124,67 @@ class Services:
 
         return tell
 
+    async def place(self, workspace: Workspace, channel: str | None, *, said: object = None) -> Place:
+        """Where a message posted in ``channel`` is seen (see ChannelSharing.place)."""
+        return await self.sharing.place(workspace, channel, said)
+
     @staticmethod
-    def caller_number_visible(workspace: Workspace, *, private: bool) -> bool:
-        """The caller's number is personal data: in full only privately, or where the workspace says so."""
-        return private or workspace.policy.show_full_caller_number
+    def visibility(workspace: Workspace, place: Place) -> Visibility:
+        return workspace.policy.visibility(place)
 
     def summary(
-        self, workspace: Workspace, conversation: Conversation, *, private: bool, **options: Any
+        self,
+        workspace: Workspace,
+        conversation: Conversation,
+        *,
+        private: bool = False,
+        place: Place | None = None,
+        **options: Any,
     ) -> dict[str, Any]:
-        """The summary message; caller numbers are masked wherever the channel could see them."""
-        show_number = self.caller_number_visible(workspace, private=private)
+        """The summary as ``place`` may show it (``private``: for one person; else a channel of this organisation).
+
+        Where the workspace shows only a condensed line (shared channels, by default), that line, with the
+        ``footer``. Where it shows nothing, a notice saying so: callers that can stay silent check
+        ``visibility(...).shown`` first.
+        """
+        place = place or (Place.PRIVATE if private else Place.CHANNEL)
+        seen = self.visibility(workspace, place)
+        if not seen.shown:
+            return {"text": NOT_SHOWN_HERE, "blocks": notice_blocks(NOT_SHOWN_HERE)}
+        if seen.condensed:
+            return self.condensed(workspace, conversation, place=place, footer=options.get("footer"))
         return {
-            "text": summary_text(conversation, show_numbers=show_number),
-            "blocks": render_summary(conversation, private=private, show_caller_number=show_number, **options),
+            "text": summary_text(conversation, show_numbers=seen.full_numbers),
+            "blocks": render_summary(
+                conversation,
+                private=place is Place.PRIVATE,
+                show_caller_number=seen.full_numbers,
+                recording=seen.recording,
+                **options,
+            ),
         }
 
-    def condensed(self, workspace: Workspace, conversation: Conversation, **options: Any) -> dict[str, Any]:
-        """One line for a conversation among several, in a message the channel sees."""
-        show_numbers = self.caller_number_visible(workspace, private=False)
+    def condensed(
+        self, workspace: Workspace, conversation: Conversation, *, place: Place = Place.CHANNEL, **options: Any
+    ) -> dict[str, Any]:
+        """One line for a conversation (among several, or where the workspace shows no more)."""
+        seen = self.visibility(workspace, place)
+        if not seen.shown:
+            return {"text": NOT_SHOWN_HERE, "blocks": notice_blocks(NOT_SHOWN_HERE)}
         return {
-            "text": summary_text(conversation, show_numbers=show_numbers),
-            "blocks": render_condensed(conversation, show_numbers=show_numbers, **options),
+            "text": summary_text(conversation, show_numbers=seen.full_numbers),
+            "blocks": render_condensed(conversation, show_numbers=seen.full_numbers, logs=seen.logs, **options),
         }
 
-    def logs_page(self, workspace: Workspace, conversation: Conversation, page: int, *, private: bool) -> LogsPage:
-        """A logs page; caller numbers are masked wherever the channel could see them."""
-        show_number = self.caller_number_visible(workspace, private=private)
-        return render_logs_page(conversation, page, private=private, show_caller_number=show_number)
+    def logs_page(
+        self, workspace: Workspace, conversation: Conversation, page: int, *, private: bool, place: Place | None = None
+    ) -> LogsPage:
+        """A logs page; phone numbers are masked wherever the workspace says so."""
+        place = place or (Place.PRIVATE if private else Place.CHANNEL)
+        seen = self.visibility(workspace, place)
+        return render_logs_page(
+            conversation, page, private=place is Place.PRIVATE, show_caller_number=seen.full_numbers
+        )
 
     async def aclose(self, drain_seconds: float = 10.0) -> None:
         await self.background.drain(drain_seconds)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     hamsa_uae_api_url: str = DEFAULT_HAMSA_UAE_API_URL
     hamsa_link_domains: Annotated[tuple[str, ...], NoDecode] = DEFAULT_LINK_DOMAINS
     show_full_caller_number: bool = False
+    # Defaults of what each workspace decides in App Home (bot/policy.py).
+    shared_channels: Literal["off", "condensed", "full"] = "condensed"
+    show_transcript_quotes: bool = True
+    recording_in_channels: bool = True
 
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
@@ -85,6 +89,11 @@ class Settings(BaseSettings):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("LOG_LEVEL is one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("shared_channels", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("hamsa_link_domains", mode="before")
     @classmethod

@@ -4,7 +4,7 @@ A :class:`Workspace` is everything a listener needs to decide and act for one wo
 its Slack client (with its own bot token), its Hamsa account (or none yet), its policy and who
 installed the app. :class:`Workspaces` builds them, caches what the store holds for a short while
 (every change made here clears it at once; another replica's change shows within the expiry), and is
-the one place that changes a workspace's connection and settings.
+the one place that changes a workspace's connection, settings and muted channels.
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ class Workspaces:
             self._people.pop(person, None)
 
     async def _load(self, key: WorkspaceKey) -> _Stored:
-        policy = Policy.of(self.settings, await self.store.workspaces.settings(key))
+        data = self.store.workspaces
+        policy = Policy.of(self.settings, await data.settings(key), await data.muted_channels(key))
         if not self.multi:
             api_key = self.settings.hamsa_api_key.get_secret_value() if self.settings.hamsa_api_key else ""
             region = "uae" if self.settings.hamsa_api_url == self.settings.hamsa_uae_api_url else "eu"
@@ -198,6 +199,17 @@ class Workspaces:
         self.forget_cached(key)
         for name, value in changes.items():
             logger.info("setting changed workspace=%s setting=%s value=%.200r by=%s", key.id, name, value, user_id)
+
+    async def mute(self, key: WorkspaceKey, channel_id: str, *, muted: bool, user_id: str) -> None:
+        """Stops (or restarts) unfurls in one channel; logged with who did it."""
+        if muted:
+            await self.store.workspaces.mute(key, channel_id, user_id=user_id)
+        else:
+            await self.store.workspaces.unmute(key, channel_id)
+        self.forget_cached(key)
+        logger.info(
+            "channel %s workspace=%s channel=%s by=%s", "muted" if muted else "unmuted", key.id, channel_id, user_id
+        )
 
     async def forget(self, key: WorkspaceKey) -> None:
         """Everything the app holds for this workspace goes (the app was uninstalled, its tokens revoked)."""

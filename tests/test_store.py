@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from alembic import command
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -53,6 +54,7 @@ async def fill(store: Store, workspace: WorkspaceKey) -> None:
         workspace, api_key=HAMSA_KEY, api_url="https://api.tryhamsa.com", region="eu", user_id="U0A"
     )
     await store.workspaces.save_settings(workspace, {"link_domains": ["calls.example.com"]}, user_id="U0A")
+    await store.workspaces.mute(workspace, "C0NOISY", user_id="U0A")
 
 
 async def database_bytes(url: str) -> bytes:
@@ -199,6 +201,7 @@ async def test_forget_deletes_every_row_of_one_workspace_and_nothing_else(databa
         "slack_bots": [(None, "T0OTHER")],
         "hamsa_connections": [("-", "T0OTHER")],
         "workspace_settings": [("-", "T0OTHER")],
+        "muted_channels": [("-", "T0OTHER")],
     }
 
 
@@ -231,6 +234,49 @@ async def test_found_installations_are_cached_until_a_write(database_url: str) -
         await installations.async_save(installation(TEAM, bot_token="xoxb-new-token"))
         fresh = await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM")
         assert fresh is not None and fresh.bot_token == "xoxb-new-token"
+    finally:
+        await store.aclose()
+
+
+async def test_muted_channels_are_kept_per_workspace_with_who_muted_them_last(database_url: str) -> None:
+    store = await Store.open(database_url, None)
+    data = store.workspaces
+    try:
+        await data.mute(TEAM, "C0NOISY", user_id="U0A")
+        await data.mute(TEAM, "C0NOISY", user_id="U0B")  # again: one row, the last who muted it
+        await data.mute(TEAM, "C0TRIAGE", user_id="U0A")
+        await data.mute(OTHER, "C0OTHERS", user_id="U0C")
+        assert await data.muted_channels(TEAM) == {"C0NOISY", "C0TRIAGE"}
+        muted = await data.muted_channel(TEAM, "C0NOISY")
+        assert muted is not None and muted.muted_by == "U0B" and muted.muted_at.tzinfo is not None
+        assert await data.muted_channel(OTHER, "C0NOISY") is None
+
+        await data.unmute(TEAM, "C0NOISY")
+        await data.unmute(TEAM, "C0NEVERMUTED")
+        assert await data.muted_channels(TEAM) == {"C0TRIAGE"}
+        assert await data.muted_channels(OTHER) == {"C0OTHERS"}
+    finally:
+        await store.aclose()
+
+
+async def test_a_database_of_the_first_schema_is_upgraded_with_its_rows_kept(database_url: str) -> None:
+    engine = database.create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(database._alembic_config(sync), "0001"))
+        store = await Store.open(database_url, None)
+        await store.workspaces.save_settings(TEAM, {"shared_channels": "full"}, user_id="U0A")
+        await store.aclose()
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda sync: command.downgrade(database._alembic_config(sync), "0001"))
+            await connection.run_sync(lambda sync: command.upgrade(database._alembic_config(sync), "head"))
+    finally:
+        await engine.dispose()
+    store = await Store.open(database_url, None)
+    try:
+        assert await store.workspaces.settings(TEAM) == {"shared_channels": "full"}
+        assert await store.workspaces.muted_channels(TEAM) == frozenset()
+        assert await database.current_revision(store.engine) == database.head_revision()
     finally:
         await store.aclose()
 

@@ -46,12 +46,13 @@ async def test_a_link_unfurls_with_the_full_summary_keyed_by_the_exact_url(stack
     assert call.answer == {"ok": True}
 
 
-async def test_composer_links_are_answered_by_unfurl_id_and_source(stack: Stack) -> None:
+async def test_composer_links_are_answered_by_unfurl_id_and_source() -> None:
+    """Where every channel shows the same (see test_channel_policy.py for the others)."""
     event = link_shared_event([DOCUMENTED_LINK], source="composer")
 
-    await stack.sender.event(event)
-
-    (call,) = await stack.slack.wait_for_calls("chat.unfurl")
+    async with await start_stack(shared_channels="full") as stack:
+        await stack.sender.event(event)
+        (call,) = await stack.slack.wait_for_calls("chat.unfurl")
     assert call.params["unfurl_id"] == event["unfurl_id"]
     assert call.params["source"] == "composer"
     assert "channel" not in call.params

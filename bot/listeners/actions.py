@@ -13,7 +13,16 @@ from bot import actions
 from bot.actions import ButtonValue, is_slack_ts, share_button
 from bot.hamsa.models import Conversation
 from bot.listeners.payload import part, text
-from bot.messages import LOGS_ALREADY_POSTED, POSTED_PRIVATELY, notice_blocks
+from bot.messages import (
+    LOGS_ALREADY_POSTED,
+    LOGS_NOT_HERE,
+    NOT_SHOWN_HERE,
+    POSTED_PRIVATELY,
+    RECORDING_NOT_HERE,
+    TRANSCRIPT_KEPT_PRIVATE,
+    notice_blocks,
+)
+from bot.policy import Place
 from bot.render.summary import render_recording
 from bot.services import POSTED_LOGS_MEMORY_SECONDS, Services
 from bot.workspaces import Workspace
@@ -89,7 +98,26 @@ async def _clicked_conversation(services: Services, workspace: Workspace, click:
     return found.conversation
 
 
+async def _place(services: Services, workspace: Workspace, click: Click) -> Place:
+    """Who sees the message the button sits on."""
+    return Place.PRIVATE if click.private else await services.place(workspace, click.channel)
+
+
+async def _say_privately(services: Services, click: Click, notice: str) -> None:
+    await services.delivery.respond(
+        click.response_url,
+        click.ref,
+        response_type="ephemeral",
+        replace_original=False,
+        text=notice,
+        blocks=notice_blocks(notice),
+    )
+
+
 async def show_logs(services: Services, workspace: Workspace, click: Click) -> None:
+    """The logs in the thread; or in place when the message was private; or privately when this channel
+    may see no transcript (the workspace's settings), or the bot can't post here.
+    """
     found = await _clicked_conversation(services, workspace, click)
     if found is None:
         return
@@ -99,41 +127,58 @@ async def show_logs(services: Services, workspace: Workspace, click: Click) -> N
             click.response_url, click.ref, replace_original=True, text=page.text, blocks=page.blocks
         )
         return
-    page = services.logs_page(workspace, found, 1, private=False)
+    place = await _place(services, workspace, click)
+    seen = services.visibility(workspace, place)
+    if not seen.logs:
+        await _say_privately(services, click, LOGS_NOT_HERE)
+        return
+    if not seen.quotes:
+        await _respond_privately(services, workspace, click, found, TRANSCRIPT_KEPT_PRIVATE)
+        return
+    page = services.logs_page(workspace, found, 1, private=False, place=place)
     # Remembered before the post, so a second fast click sees it; forgotten if the post fails.
     key = f"logs:{workspace.key.id}:{click.channel}:{click.thread_ts}:{found.id}"
     if not await services.state.first(key, POSTED_LOGS_MEMORY_SECONDS):
-        await services.delivery.respond(
-            click.response_url,
-            click.ref,
-            response_type="ephemeral",
-            replace_original=False,
-            text=LOGS_ALREADY_POSTED,
-            blocks=notice_blocks(LOGS_ALREADY_POSTED),
-        )
+        await _say_privately(services, click, LOGS_ALREADY_POSTED)
         return
     posted = await services.delivery.post(
         workspace.slack, click.ref, channel=click.channel, thread_ts=click.thread_ts, text=page.text, blocks=page.blocks
     )
     if posted is None:
         await services.state.forget(key)
-        private = services.logs_page(workspace, found, 1, private=True)
-        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": POSTED_PRIVATELY}]}
-        await services.delivery.respond(
-            click.response_url,
-            click.ref,
-            response_type="ephemeral",
-            replace_original=False,
-            text=private.text,
-            blocks=[note, *private.blocks],
-        )
+        await _respond_privately(services, workspace, click, found, POSTED_PRIVATELY)
+
+
+async def _respond_privately(
+    services: Services, workspace: Workspace, click: Click, conversation: Conversation, why: str, page: int = 1
+) -> None:
+    """A logs page for the clicker alone, under a note saying why it is not in the thread."""
+    private = services.logs_page(workspace, conversation, page, private=True)
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": why}]}
+    await services.delivery.respond(
+        click.response_url,
+        click.ref,
+        response_type="ephemeral",
+        replace_original=False,
+        text=private.text,
+        blocks=[note, *private.blocks],
+    )
 
 
 async def turn_page(services: Services, workspace: Workspace, click: Click) -> None:
     found = await _clicked_conversation(services, workspace, click)
     if found is None:
         return
-    page = services.logs_page(workspace, found, click.value.page, private=click.private)
+    place = await _place(services, workspace, click)
+    seen = services.visibility(workspace, place)
+    # Logs posted before the workspace kept them out of this channel: no further page there.
+    if not seen.logs:
+        await _say_privately(services, click, LOGS_NOT_HERE)
+        return
+    if not seen.quotes:
+        await _respond_privately(services, workspace, click, found, TRANSCRIPT_KEPT_PRIVATE, click.value.page)
+        return
+    page = services.logs_page(workspace, found, click.value.page, private=click.private, place=place)
     await services.delivery.respond(
         click.response_url, click.ref, replace_original=True, text=page.text, blocks=page.blocks
     )
@@ -150,8 +195,12 @@ async def post_summary(services: Services, workspace: Workspace, click: Click) -
     found = await _clicked_conversation(services, workspace, click)
     if found is None:
         return
+    place = await services.place(workspace, click.channel)
+    if not services.visibility(workspace, place).shown:
+        await _say_privately(services, click, NOT_SHOWN_HERE)
+        return
     footer = f"Shared by <@{click.user_id}>" if click.user_id else None
-    message = services.summary(workspace, found, private=False, footer=footer)
+    message = services.summary(workspace, found, place=place, footer=footer)
     thread_ts = click.value.thread_ts
     posted = None
     if click.channel:
@@ -174,7 +223,14 @@ async def post_summary(services: Services, workspace: Workspace, click: Click) -
 
 
 async def send_recording(services: Services, workspace: Workspace, click: Click) -> None:
-    """The recording's link for the person who pressed the button alone, fetched fresh: signed links expire."""
+    """The recording's link for the person who pressed the button alone, fetched fresh: signed links expire.
+
+    A button on a message in a channel where the workspace now hands out no recording gets a notice.
+    """
+    place = await _place(services, workspace, click)
+    if not services.visibility(workspace, place).recording:
+        await _say_privately(services, click, RECORDING_NOT_HERE)
+        return
     found = await services.lookup(workspace, click.value.conversation_id, click.ref, fresh=True)
     message = found.message(render_recording)
     await services.delivery.respond(

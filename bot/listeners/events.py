@@ -11,8 +11,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.actions import is_slack_ts
+from bot.delivery import in_composer
 from bot.listeners.payload import part, text
-from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
+from bot.messages import NO_REFERENCE_IN_MESSAGE, NOT_SHOWN_HERE, notice_blocks
+from bot.policy import Place
 from bot.refs import conversation_id_from_url, linked_and_bare_refs
 from bot.services import Lookup, Services
 from bot.workspaces import Workspace
@@ -32,7 +34,8 @@ def register(app: AsyncApp, services: Services) -> None:
             logger.info("duplicate event ignored ref=%s event_id=%.40s", ref, event_id)
             return
         # Nobody asked for an unfurl, so there is nobody to tell if it fails: it is only logged.
-        services.background.spawn(unfurl(services, context, part(body, "event"), ref), ref)
+        shared = body.get("is_ext_shared_channel")
+        services.background.spawn(unfurl(services, context, part(body, "event"), ref, shared), ref)
 
     @app.event("app_mention")
     async def app_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -45,7 +48,8 @@ def register(app: AsyncApp, services: Services) -> None:
             logger.info("mention already answered ref=%s", ref)
             return
         tell = services.tell_in_thread(context.client, mention.channel, mention.thread_ts, ref)
-        services.background.spawn(answer_mention(services, context, mention, ref), ref, tell=tell)
+        shared = body.get("is_ext_shared_channel")
+        services.background.spawn(answer_mention(services, context, mention, ref, shared), ref, tell=tell)
 
     @app.event(re.compile(".*"))
     async def other_event(event: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -53,14 +57,30 @@ def register(app: AsyncApp, services: Services) -> None:
         logger.debug("event ignored ref=%s type=%.40s", context["ref"], event.get("type"))
 
 
-async def unfurl(services: Services, context: AsyncBoltContext, event: dict[str, Any], ref: str) -> None:
+async def unfurl(
+    services: Services, context: AsyncBoltContext, event: dict[str, Any], ref: str, shared: object = None
+) -> None:
     """One chat.unfurl per event: a full summary for one conversation, condensed ones for several.
 
-    Until the workspace connects Hamsa, links stay plain: nothing calls Hamsa, and nobody is told.
+    ``shared`` is the envelope's ``is_ext_shared_channel``. Until the workspace connects Hamsa, links stay
+    plain: nothing calls Hamsa, and nobody is told. Links stay plain too in a muted channel, in shared
+    channels the workspace shows nothing in, and in the message composer when the unfurl would depend on
+    the channel (composer events name none): the posted message's own event unfurls them then.
     """
     workspace = await services.workspace(context)
     if workspace.hamsa is None:
         return
+    if in_composer(event):
+        if not workspace.policy.channel_blind:
+            return
+        place = Place.CHANNEL
+    else:
+        channel = text(event, "channel")
+        if workspace.policy.is_muted(channel):
+            return
+        place = await services.place(workspace, channel, said=shared)
+        if not services.visibility(workspace, place).shown:
+            return
     domains = workspace.policy.link_domains
     links = event.get("links")
     by_url: dict[str, str] = {}
@@ -89,9 +109,9 @@ async def unfurl(services: Services, context: AsyncBoltContext, event: dict[str,
             continue
         if len(ids) == 1:
             # An unfurl is seen by the whole channel.
-            message = services.summary(workspace, conversation, private=False, logs_thread_ts=thread_ts)
+            message = services.summary(workspace, conversation, place=place, logs_thread_ts=thread_ts)
         else:
-            message = services.condensed(workspace, conversation, logs_thread_ts=thread_ts)
+            message = services.condensed(workspace, conversation, place=place, logs_thread_ts=thread_ts)
         unfurls[url] = {"blocks": message["blocks"]}
     await services.delivery.unfurl(workspace.slack, ref, unfurls=unfurls, event=event)
 
@@ -115,24 +135,32 @@ class Mention:
         return cls(channel, str(ts), str(thread_ts), text(event, "text"), "edited" in event)
 
 
-async def answer_mention(services: Services, context: AsyncBoltContext, mention: Mention, ref: str) -> None:
+async def answer_mention(
+    services: Services, context: AsyncBoltContext, mention: Mention, ref: str, shared: object = None
+) -> None:
     """Answer in the thread with what the message's own link unfurls do not show.
 
     Slack unfurls the message's conversation links with the full summary, so those are not repeated:
     bare IDs get their summary (condensed when there are several), a link gets words only when its
     conversation can't be shown (its unfurl then stays plain), and a message whose references are
-    all links that unfurl gets no reply. Until the workspace connects Hamsa, its links can't unfurl,
-    so any reference gets the one notice saying so.
+    all links that unfurl gets no reply. In a muted channel links don't unfurl, so they are answered
+    like bare IDs. Until the workspace connects Hamsa, its links can't unfurl, so any reference gets
+    the one notice saying so. ``shared`` is the envelope's ``is_ext_shared_channel``.
     """
     workspace = await services.workspace(context)
     linked, bare = linked_and_bare_refs(_MENTION.sub(" ", mention.text), workspace.policy.link_domains)
+    if workspace.policy.is_muted(mention.channel):
+        linked, bare = [], list(dict.fromkeys(linked + bare))
     linked = linked[:MAX_LINKS]
     bare = [conversation_id for conversation_id in bare if conversation_id not in linked][:MAX_MENTIONED]
+    place = await services.place(workspace, mention.channel, said=shared)
     if not linked and not bare:
         message = {"text": NO_REFERENCE_IN_MESSAGE, "blocks": notice_blocks(NO_REFERENCE_IN_MESSAGE, with_usage=True)}
     elif workspace.hamsa is None:
         notice = services.not_connected(workspace)
         message = {"text": notice, "blocks": notice_blocks(notice)}
+    elif not services.visibility(workspace, place).shown:
+        message = {"text": NOT_SHOWN_HERE, "blocks": notice_blocks(NOT_SHOWN_HERE)}
     else:
         found = await asyncio.gather(
             *(services.lookup(workspace, conversation_id, ref) for conversation_id in bare + linked)
@@ -140,13 +168,13 @@ async def answer_mention(services: Services, context: AsyncBoltContext, mention:
         shown = found[: len(bare)] + [item for item in found[len(bare) :] if item.conversation is None]
         if not shown:
             return
-        message = _answer(services, workspace, shown)
+        message = _answer(services, workspace, shown, place)
     await services.delivery.post(workspace.slack, ref, channel=mention.channel, thread_ts=mention.thread_ts, **message)
 
 
-def _answer(services: Services, workspace: Workspace, found: list[Lookup]) -> dict[str, Any]:
+def _answer(services: Services, workspace: Workspace, found: list[Lookup], place: Place) -> dict[str, Any]:
     """One conversation gets its summary; several get a condensed line (or a notice) each."""
     if len(found) == 1:
-        return found[0].message(lambda c: services.summary(workspace, c, private=False))
-    parts = [item.message(lambda c: services.condensed(workspace, c)) for item in found]
+        return found[0].message(lambda c: services.summary(workspace, c, place=place))
+    parts = [item.message(lambda c: services.condensed(workspace, c, place=place)) for item in found]
     return {"text": "\n".join(p["text"] for p in parts), "blocks": [b for p in parts for b in p["blocks"]]}

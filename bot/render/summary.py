@@ -137,6 +137,7 @@ def render_summary(
     *,
     private: bool = False,
     show_caller_number: bool = False,
+    recording: bool = True,
     extra_buttons: tuple[dict[str, Any], ...] = (),
     footer: str | None = None,
     logs_thread_ts: str | None = None,
@@ -144,8 +145,9 @@ def render_summary(
     """The full summary. ``footer`` is trusted mrkdwn written by the app (e.g. who shared it).
 
     Unless ``private`` (seen by one person only), phone numbers show their last four digits (all of them
-    with ``show_caller_number``), and the recording is a button that sends its link to whoever presses it:
-    a signed link in a channel could be copied by anyone there, guests and other organisations included.
+    with ``show_caller_number``), and the recording is a button that sends its link to whoever presses it
+    (none without ``recording``): a signed link in a channel could be copied by anyone there, guests and
+    other organisations included.
     """
     show_numbers = private or show_caller_number
     mask = phone_mask(conversation, show_numbers=show_numbers)
@@ -174,8 +176,10 @@ def render_summary(
 
     url = recording_url(conversation)
     buttons: list[dict[str, Any]] = []
-    if url:
-        buttons.append(recording_link_button(url) if private else recording_button(conversation.id))
+    if url and private:
+        buttons.append(recording_link_button(url))
+    elif url and recording:
+        buttons.append(recording_button(conversation.id))
     buttons.append(logs_button(conversation.id, logs_thread_ts))
     buttons.extend(extra_buttons)
     blocks.append({"type": "actions", "elements": buttons})
@@ -233,9 +237,18 @@ def render_recording(conversation: Conversation) -> dict[str, Any]:
 
 
 def render_condensed(
-    conversation: Conversation, *, show_numbers: bool = False, logs_thread_ts: str | None = None
+    conversation: Conversation,
+    *,
+    show_numbers: bool = False,
+    logs: bool = True,
+    logs_thread_ts: str | None = None,
+    footer: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One line per conversation, for messages that link several (seen by the channel)."""
+    """One line per conversation, for messages that link several (seen by the channel).
+
+    Also all a channel shared with other organisations sees by default: without ``logs``, no button.
+    ``footer`` is trusted mrkdwn written by the app (e.g. who shared it).
+    """
     title = title_of(conversation, 120, phone_mask(conversation, show_numbers=show_numbers))
     line = " · ".join(
         part
@@ -248,8 +261,8 @@ def render_condensed(
         )
         if part != UNKNOWN
     )
-    logs = logs_button(conversation.id, logs_thread_ts)
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": line}, "accessory": logs},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Conversation {code(conversation.id, 80)}"}]},
-    ]
+    section: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": line}}
+    if logs:
+        section["accessory"] = logs_button(conversation.id, logs_thread_ts)
+    context = f"Conversation {code(conversation.id, 80)}" + (f" · {footer}" if footer else "")
+    return [section, {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}]

@@ -161,6 +161,56 @@ class SandboxUser:
 
 
 @dataclass
+class SandboxChannel:
+    """A conversation as ``conversations.info`` describes it.
+
+    Channels the stand-in was not told about are public ones of the workspace (``C…``), not shared; a
+    private channel, DM or group DM (``G…``/``D…``) it was not told about is one the bot can't see.
+    """
+
+    channel_id: str
+    name: str = "channel"
+    is_private: bool = False
+    is_ext_shared: bool = False
+    is_pending_ext_shared: bool = False
+
+    def info(self, team: SandboxTeam, *, is_member: bool) -> dict[str, Any]:
+        # https://api.slack.com/methods/conversations.info#examples and
+        # https://docs.slack.dev/reference/objects/conversation-object
+        team_ids = [team.team_id] + (["T0PARTNER"] if self.is_ext_shared else [])
+        return {
+            "id": self.channel_id,
+            "name": self.name,
+            "is_channel": True,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": self.is_private,
+            "created": 1449252889,
+            "is_archived": False,
+            "is_general": False,
+            "unlinked": 0,
+            "name_normalized": self.name,
+            "is_shared": self.is_ext_shared,
+            "is_frozen": False,
+            "is_org_shared": False,
+            "is_pending_ext_shared": self.is_pending_ext_shared,
+            "pending_shared": ["T0PARTNER"] if self.is_pending_ext_shared else [],
+            "context_team_id": team.team_id,
+            "updated": 1689965803820,
+            "parent_conversation": None,
+            "creator": "W0CREATOR",
+            "is_ext_shared": self.is_ext_shared,
+            "shared_team_ids": team_ids,
+            "pending_connected_team_ids": ["T0PARTNER"] if self.is_pending_ext_shared else [],
+            "is_member": is_member,
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+            "previous_names": [],
+        }
+
+
+@dataclass
 class _Grant:
     """An authorization code Slack's consent page would hand back, waiting for ``oauth.v2.access``."""
 
@@ -226,6 +276,7 @@ class FakeSlack(LoopbackServer):
         self.responses: list[SlackResponse] = []
         self.rejected_responses: list[tuple[str, str]] = []
         self.non_member_channels: set[str] = set()
+        self.channels: dict[str, SandboxChannel] = {}
         self._faults: dict[str, list[list[Any]]] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._ts_counter = 0
@@ -528,6 +579,21 @@ class FakeSlack(LoopbackServer):
         self.users[(user.team_id, user.user_id)] = user
         return user
 
+    def add_channel(self, channel: SandboxChannel) -> SandboxChannel:
+        """A channel ``conversations.info`` knows (shared with another organisation, private, …)."""
+        self.channels[channel.channel_id] = channel
+        return channel
+
+    def _conversation_info(self, channel_id: str, team: SandboxTeam) -> dict[str, Any]:
+        """``conversations.info``: private channels, DMs and group DMs only when the bot is in them."""
+        channel = self.channels.get(channel_id)
+        if channel is None and channel_id.startswith("C"):
+            channel = SandboxChannel(channel_id, name=channel_id.lower())
+        is_member = channel_id not in self.non_member_channels
+        if channel is None or (channel.is_private and not is_member):
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": channel.info(team, is_member=is_member)}
+
     def grant(
         self, team: SandboxTeam, installer: str, *, redirect_uri: str | None = None, rotation: bool = False
     ) -> str:
@@ -587,7 +653,7 @@ class FakeSlack(LoopbackServer):
                 "expires_in": self.token_lifetime,
                 "refresh_token": params["refresh_token"],
                 "token_type": "bot",
-                "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read",
+                "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read,channels:read,groups:read",
                 "bot_user_id": team.bot_user_id,
                 "team": {"id": team.team_id, "name": team.name} if team.team_id else None,
                 "enterprise": {"id": team.enterprise_id, "name": team.enterprise_name} if team.enterprise_id else None,
@@ -603,7 +669,7 @@ class FakeSlack(LoopbackServer):
             "ok": True,
             "app_id": APP_ID,
             "authed_user": {"id": grant.installer},
-            "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read",
+            "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read,channels:read,groups:read",
             "token_type": "bot",
             "access_token": self._new_bot_token(team, rotation=grant.rotation),
             "bot_user_id": team.bot_user_id,
@@ -641,6 +707,8 @@ class FakeSlack(LoopbackServer):
         if method == "users.info":
             user = self.users.get((str(team.team_id), str(params.get("user", ""))))
             return {"ok": True, "user": user.info()} if user else {"ok": False, "error": "user_not_found"}
+        if method == "conversations.info":
+            return self._conversation_info(channel, team)
         if method == "views.publish":
             if not params.get("user_id"):
                 return {"ok": False, "error": "invalid_arguments"}

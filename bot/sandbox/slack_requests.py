@@ -105,12 +105,17 @@ def slash_command(
 
 
 def event_callback(
-    event: dict[str, Any], *, event_id: str | None = None, team: SandboxTeam = SANDBOX_TEAM
+    event: dict[str, Any],
+    *,
+    event_id: str | None = None,
+    team: SandboxTeam = SANDBOX_TEAM,
+    is_ext_shared_channel: bool = False,
 ) -> tuple[str, str]:
     """An Events API `event_callback` envelope around `event`, as JSON.
 
     https://api.slack.com/apis/connections/events-api#callback-field: for an org-wide install the
-    authorization has the organisation and no team.
+    authorization has the organisation and no team; `is_ext_shared_channel` is true for an event in a
+    channel shared with other organisations (Slack Connect).
     """
     envelope = {
         "token": VERIFICATION_TOKEN,
@@ -132,7 +137,7 @@ def event_callback(
                 "is_enterprise_install": team.org_install,
             }
         ],
-        "is_ext_shared_channel": False,
+        "is_ext_shared_channel": is_ext_shared_channel,
         "event_context": f"4-{secrets.token_urlsafe(24)}",
     }
     return json.dumps(envelope), JSON
@@ -524,12 +529,14 @@ class SlackSender:
         event_id: str | None = None,
         retry_num: int | None = None,
         team: SandboxTeam = SANDBOX_TEAM,
+        is_ext_shared_channel: bool = False,
     ) -> httpx.Response:
         """Deliver an event; `retry_num` marks it as Slack's retry after a timeout."""
         extra = None
         if retry_num is not None:
             extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return await self.post(*event_callback(event, event_id=event_id, team=team), headers_override=extra)
+        envelope = event_callback(event, event_id=event_id, team=team, is_ext_shared_channel=is_ext_shared_channel)
+        return await self.post(*envelope, headers_override=extra)
 
     async def action(self, action_id: str, value: str, **kw: Any) -> httpx.Response:
         """Click a button (see `block_actions` for the keyword arguments)."""

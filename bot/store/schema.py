@@ -35,6 +35,7 @@ SLACK_SECRET_COLUMNS = {
     BOTS: ("bot_token", "bot_refresh_token"),
 }
 WORKSPACE_ID = 80  # "E…/T…": Slack IDs are at most 32 characters each
+CHANNEL_ID = 32
 
 
 class Sealed(TypeDecorator[str]):
@@ -90,6 +91,15 @@ class Tables:
             Column("settings", JSON, nullable=False),
             Column("updated_by", String(32), nullable=False),
             Column("updated_at", DateTime(timezone=True), nullable=False),
+        )
+        # Channels where someone ran `/hamsa mute`: their links are not unfurled.
+        self.muted_channels = Table(
+            "muted_channels",
+            self.metadata,
+            workspace_column(primary_key=True),
+            Column("channel_id", String(CHANNEL_ID), primary_key=True),
+            Column("muted_by", String(32), nullable=False),
+            Column("muted_at", DateTime(timezone=True), nullable=False),
         )
         # A value sealed with the current keys, so that start-up can tell a wrong key before any request.
         self.key_check = Table(

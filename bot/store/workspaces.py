@@ -50,6 +50,15 @@ class HamsaConnection:
     connected_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class MutedChannel:
+    """A channel where someone ran ``/hamsa mute``, and who."""
+
+    channel_id: str
+    muted_by: str
+    muted_at: datetime
+
+
 def last4(api_key: str) -> str:
     return api_key[-4:]
 
@@ -122,6 +131,40 @@ class WorkspaceData:
                 table.insert().values(
                     workspace_id=workspace.id, settings=settings, updated_by=user_id, updated_at=datetime.now(UTC)
                 )
+            )
+
+    async def muted_channels(self, workspace: WorkspaceKey) -> frozenset[str]:
+        table = self.tables.muted_channels
+        async with self.engine.connect() as db:
+            rows = await db.execute(select(table.c.channel_id).where(table.c.workspace_id == workspace.id))
+            return frozenset(rows.scalars())
+
+    async def muted_channel(self, workspace: WorkspaceKey, channel_id: str) -> MutedChannel | None:
+        table = self.tables.muted_channels
+        match = and_(table.c.workspace_id == workspace.id, table.c.channel_id == channel_id)
+        async with self.engine.connect() as db:
+            row = (await db.execute(select(table).where(match))).mappings().first()
+        if row is None:
+            return None
+        return MutedChannel(row["channel_id"], row["muted_by"], _aware(row["muted_at"]))
+
+    async def mute(self, workspace: WorkspaceKey, channel_id: str, *, user_id: str) -> None:
+        """Mutes the channel (again: who muted it last is kept)."""
+        table = self.tables.muted_channels
+        match = and_(table.c.workspace_id == workspace.id, table.c.channel_id == channel_id)
+        async with self.engine.begin() as db:
+            await db.execute(delete(table).where(match))
+            await db.execute(
+                table.insert().values(
+                    workspace_id=workspace.id, channel_id=channel_id, muted_by=user_id, muted_at=datetime.now(UTC)
+                )
+            )
+
+    async def unmute(self, workspace: WorkspaceKey, channel_id: str) -> None:
+        table = self.tables.muted_channels
+        async with self.engine.begin() as db:
+            await db.execute(
+                delete(table).where(table.c.workspace_id == workspace.id, table.c.channel_id == channel_id)
             )
 
     async def forget(self, workspace: WorkspaceKey) -> None:
