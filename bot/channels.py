@@ -47,10 +47,14 @@ class ChannelSharing:
 
         When Slack can't say (a private channel or DM the bot is not in answers ``channel_not_found``, a
         missing scope, Slack unreachable), the answer is yes: the safe side, as a shared channel is shown
-        less. That answer is not remembered, so the next request asks again.
+        less.
         """
+        return await self.shared(workspace, channel) is not False
+
+    async def shared(self, workspace: Workspace, channel: str | None) -> bool | None:
+        """What Slack says about ``channel``: shared or not, or None when it can't say (not remembered)."""
         if not channel:
-            return True
+            return None
         cached = self._shared.get((workspace.key.id, channel))
         if cached is not None:
             return cached
@@ -59,14 +63,14 @@ class ChannelSharing:
         except SlackApiError as error:
             code = error.response.get("error") if error.response is not None else "?"
             logger.info("conversations.info failed channel=%.40s error=%.60s: taken as shared", channel, code)
-            return True
+            return None
         except (aiohttp.ClientError, TimeoutError) as error:
             kind = type(error).__name__
             logger.warning("conversations.info failed channel=%.40s error=%s: taken as shared", channel, kind)
-            return True
+            return None
         info: Any = answer.get("channel")
         if not isinstance(info, dict):
-            return True
+            return None
         shared = bool(info.get("is_ext_shared") or info.get("is_pending_ext_shared"))
         self._shared[workspace.key.id, channel] = shared
         return shared

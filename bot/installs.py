@@ -37,6 +37,8 @@ BOT_SCOPES = (
     "links:write",
     "app_mentions:read",
     "users:read",
+    "channels:read",
+    "groups:read",
 )
 _HTML = {"Content-Type": "text/html; charset=utf-8"}
 

@@ -9,6 +9,7 @@ from bot.hamsa.client import HamsaClient
 from bot.hamsa.errors import HamsaError
 from bot.hamsa.models import Conversation
 from bot.messages import NOT_A_REFERENCE, error_text, new_reference, notice_blocks
+from bot.policy import Place, Policy
 from bot.refs import parse_conversation_ref
 from bot.render.logs import render_logs_page
 from bot.render.summary import render_summary
@@ -47,6 +48,9 @@ async def preview(settings: Settings, reference: str, *, sample: bool, logs: boo
             except HamsaError as error:
                 ref = new_reference()
                 return Preview([], f"{error_text(error, ref)}\n  detail: {error}"), 1
+    # As a channel of the organisation sees it, with the settings' defaults (each workspace may change them).
+    seen = Policy.defaults(settings).visibility(Place.CHANNEL)
     if logs:
-        return as_preview(render_logs_page(conversation, 1).blocks), 0
-    return as_preview(render_summary(conversation, show_caller_number=settings.show_full_caller_number)), 0
+        return as_preview(render_logs_page(conversation, 1, show_caller_number=seen.full_numbers).blocks), 0
+    blocks = render_summary(conversation, show_caller_number=seen.full_numbers, recording=seen.recording)
+    return as_preview(blocks), 0

@@ -14,18 +14,29 @@ import pytest
 import yaml
 
 from bot.actions import PREVIEW_SHORTCUT
+from bot.installs import BOT_SCOPES
 from bot.messages import USAGE
 from bot.sandbox.samples import DOCUMENTED_ID
-from bot.sandbox.slack_requests import BOT_USER_ID, app_mention_event, link_shared_event
+from bot.sandbox.slack_requests import BOT_USER_ID, app_home_opened_event, app_mention_event, link_shared_event
 from bot.sandbox.stack import Stack
 from bot.server import EVENTS_PATH
 from bot.settings import DEFAULT_LINK_DOMAINS
 
 MANIFEST_PATH = Path(__file__).resolve().parent.parent / "manifest.yml"
-# What the app calls: chat.postMessage, chat.unfurl; what it receives: /hamsa and the shortcut,
-# link_shared, app_mention. Replies where it is not a member go through response_url instead of
-# chat:write.public.
-MINIMAL_BOT_SCOPES = {"commands", "chat:write", "links:read", "links:write", "app_mentions:read"}
+# What the app calls: chat.postMessage, chat.unfurl, users.info (who may change settings),
+# conversations.info (whether a channel is shared); what it receives: /hamsa and the shortcut,
+# link_shared, app_mention, app_home_opened. Replies where it is not a member go through response_url
+# instead of chat:write.public.
+MINIMAL_BOT_SCOPES = {
+    "commands",
+    "chat:write",
+    "links:read",
+    "links:write",
+    "app_mentions:read",
+    "users:read",
+    "channels:read",
+    "groups:read",
+}
 _HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _COMMAND = re.compile(r"^/[a-z0-9_-]{1,31}$")
 
@@ -145,7 +156,7 @@ def test_the_two_socket_mode_switches_give_a_valid_manifest_and_are_explained_at
 def test_bot_scopes_are_exactly_the_smallest_set_that_works() -> None:
     scopes = load_manifest()["oauth_config"]["scopes"]
 
-    assert sorted(scopes["bot"]) == sorted(MINIMAL_BOT_SCOPES)
+    assert sorted(scopes["bot"]) == sorted(MINIMAL_BOT_SCOPES) == sorted(BOT_SCOPES)
     assert "user" not in scopes
 
 
@@ -214,6 +225,7 @@ async def test_every_command_shortcut_and_event_in_the_manifest_is_answered_by_t
     sends_and_answers = {
         "link_shared": (link_shared_event([link]), "chat.unfurl"),
         "app_mention": (app_mention_event(f"<@{BOT_USER_ID}> {DOCUMENTED_ID}"), "chat.postMessage"),
+        "app_home_opened": (app_home_opened_event("U0ALICE"), "views.publish"),
     }
     bot_events = manifest["settings"]["event_subscriptions"]["bot_events"]
     assert sorted(bot_events) == sorted(sends_and_answers)

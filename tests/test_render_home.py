@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.policy import Policy
 from bot.render.home import CONNECT_HAMSA, DISCONNECT_HAMSA, ConnectionFacts, HomeFacts, render_home
 from bot.render.modals import API_KEY_BLOCK, connect_modal, message_modal
 from bot.render.pages import failed_page, install_page, installed_page
 from bot.sandbox.blockkit import mrkdwn_texts, unescaped_markup, view_problems
 
+POLICY = Policy(link_domains=("dashboard.tryhamsa.com",), extra_link_domains=(), show_full_caller_number=False)
 CONNECTION = ConnectionFacts(
     region="uae", key_last4="9f2c", connected_by="U0ADMIN", connected_at=datetime(2026, 11, 30, tzinfo=UTC)
 )
@@ -19,7 +21,9 @@ def action_ids(view: dict) -> list[str]:
 
 
 def test_a_manager_sees_connect_when_nothing_is_connected() -> None:
-    view = render_home(HomeFacts(connection=None, from_environment=False, can_manage=True, managers="admins"))
+    view = render_home(
+        HomeFacts(connection=None, from_environment=False, can_manage=True, managers="admins", policy=POLICY)
+    )
     assert view_problems(view) == []
     assert action_ids(view) == [CONNECT_HAMSA]
     assert "not connected yet" in str(view)
@@ -27,7 +31,11 @@ def test_a_manager_sees_connect_when_nothing_is_connected() -> None:
 
 def test_everyone_else_sees_the_status_and_who_can_change_it() -> None:
     facts = HomeFacts(
-        connection=CONNECTION, from_environment=False, can_manage=False, managers="<@U0INSTALLER> and admins"
+        connection=CONNECTION,
+        from_environment=False,
+        can_manage=False,
+        managers="<@U0INSTALLER> and admins",
+        policy=POLICY,
     )
     view = render_home(facts)
     assert view_problems(view) == []
@@ -38,7 +46,9 @@ def test_everyone_else_sees_the_status_and_who_can_change_it() -> None:
 
 
 def test_a_manager_of_a_connected_workspace_can_change_or_disconnect_with_a_confirmation() -> None:
-    view = render_home(HomeFacts(connection=CONNECTION, from_environment=False, can_manage=True, managers="admins"))
+    view = render_home(
+        HomeFacts(connection=CONNECTION, from_environment=False, can_manage=True, managers="admins", policy=POLICY)
+    )
     assert action_ids(view) == [CONNECT_HAMSA, DISCONNECT_HAMSA]
     disconnect = next(
         e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == DISCONNECT_HAMSA
@@ -47,7 +57,9 @@ def test_a_manager_of_a_connected_workspace_can_change_or_disconnect_with_a_conf
 
 
 def test_a_single_workspace_app_says_its_key_comes_from_the_settings_and_offers_no_buttons() -> None:
-    view = render_home(HomeFacts(connection=CONNECTION, from_environment=True, can_manage=True, managers="admins"))
+    view = render_home(
+        HomeFacts(connection=CONNECTION, from_environment=True, can_manage=True, managers="admins", policy=POLICY)
+    )
     assert action_ids(view) == []
     assert "HAMSA_API_KEY" in str(view)
 
@@ -58,7 +70,7 @@ def test_hostile_link_domains_are_escaped() -> None:
         from_environment=False,
         can_manage=False,
         managers="admins",
-        link_domains=("<!channel>.example.com",),
+        policy=Policy(link_domains=("<!channel>.example.com",), extra_link_domains=(), show_full_caller_number=False),
     )
     texts = mrkdwn_texts(render_home(facts)["blocks"])
     assert all("<!channel>" not in found for t in texts for found in unescaped_markup(t))

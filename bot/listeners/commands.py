@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.actions import share_button
+from bot.listeners import workspace_settings
 from bot.listeners.payload import text
 from bot.messages import NOT_A_REFERENCE, USAGE, notice_blocks
 from bot.refs import parse_conversation_ref
@@ -50,7 +51,11 @@ class Command:
 
 Subcommand = Callable[[Services, Workspace, Command], Awaitable[None]]
 # The first word of the text → the feature that answers it.
-SUBCOMMANDS: dict[str, Subcommand] = {}
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "mute": workspace_settings.mute,
+    "unmute": workspace_settings.unmute,
+    "settings": workspace_settings.show_settings,
+}
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -94,7 +94,7 @@ async def home_facts(services: Services, workspace: Workspace, user_id: str) -> 
         from_environment=connection is not None and connection.from_environment,
         can_manage=await services.workspaces.can_manage(workspace, user_id),
         managers=services.workspaces.managers_in_words(workspace),
-        link_domains=workspace.policy.extra_link_domains,
+        policy=workspace.policy,
     )
 
 

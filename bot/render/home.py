@@ -1,4 +1,4 @@
-"""The App Home tab: whether Hamsa is connected, how to use the app, and (for managers) the controls.
+"""The App Home tab: whether Hamsa is connected, how to use the app, its settings, and (for managers) the controls.
 
 Pure: facts in, a ``home`` view out. Everyone sees the status; only the people who manage the app
 (the installer, workspace admins and owners) get buttons, and every click is checked again on arrival.
@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.policy import Policy
+from bot.render.settings import settings_blocks
 from bot.render.summary import slack_date
 from bot.render.text import code, inline
 
@@ -56,7 +58,7 @@ class HomeFacts:
     from_environment: bool
     can_manage: bool
     managers: str  # who may manage, in words (mrkdwn written by the app)
-    link_domains: tuple[str, ...] = ()
+    policy: Policy  # what the workspace decided: its Settings section
 
 
 def region_label(region: str) -> str:
@@ -94,8 +96,6 @@ def _connection_blocks(facts: HomeFacts) -> list[dict[str, Any]]:
         lines.append(FROM_ENVIRONMENT)
     elif not facts.can_manage:
         lines.append(f"{facts.managers} can connect or change it here.")
-    if facts.link_domains:
-        lines.append("Links that count as conversations: " + ", ".join(code(d, 100) for d in facts.link_domains))
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
     if facts.can_manage and not facts.from_environment:
         buttons = [
@@ -123,6 +123,8 @@ def render_home(facts: HomeFacts) -> dict[str, Any]:
         *_connection_blocks(facts),
         {"type": "divider"},
         {"type": "section", "text": {"type": "mrkdwn", "text": HOW_TO_USE}},
+        {"type": "divider"},
+        *settings_blocks(facts.policy, can_manage=facts.can_manage),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Who can change settings: {facts.managers}."}]},
     ]
     return {"type": "home", "blocks": blocks}

@@ -1,4 +1,4 @@
-"""The "Connect Hamsa" modal: API key, region and extra link domains; and its follow-up views.
+"""The "Connect Hamsa" modal: API key, region and extra link domains; its follow-up views; the link domains alone.
 
 Pure: what to show in, a ``modal`` view out. The key field is never pre-filled, so the key, once
 given, is never shown again.
@@ -32,6 +32,9 @@ DOMAINS_HINT = (
     "Hosts, besides dashboard.tryhamsa.com, whose links hold conversation IDs; comma-separated. "
     "List them in the app's unfurl domains too, so Slack sends their links."
 )
+LINK_DOMAINS_VIEW = "hamsa_link_domains_view"
+LINK_DOMAINS_TITLE = "Conversation links"
+SAVE = "Save"
 CHECKING = ":hourglass_flowing_sand: Checking the key with Hamsa…"
 CONNECTED_TITLE = "Hamsa connected"
 CONNECTED_TEXT = ":white_check_mark: Hamsa is connected. Paste a conversation link or type `/hamsa <ID>` to try it."
@@ -69,14 +72,6 @@ def connect_modal(
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": INTRO}}]
     if problem:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(problem, 2000)}})
-    domains_element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": FIELD,
-        "placeholder": {"type": "plain_text", "text": "calls.example.com"},
-        "max_length": 1000,
-    }
-    if link_domains:
-        domains_element["initial_value"] = plain(", ".join(link_domains), 1000)
     blocks += [
         key_block,
         {
@@ -90,14 +85,7 @@ def connect_modal(
                 "initial_option": _option(region),
             },
         },
-        {
-            "type": "input",
-            "block_id": DOMAINS_BLOCK,
-            "optional": True,
-            "label": {"type": "plain_text", "text": DOMAINS_LABEL},
-            "hint": {"type": "plain_text", "text": DOMAINS_HINT},
-            "element": domains_element,
-        },
+        domains_input(link_domains),
     ]
     return {
         "type": "modal",
@@ -106,6 +94,38 @@ def connect_modal(
         "submit": {"type": "plain_text", "text": SUBMIT},
         "close": {"type": "plain_text", "text": CLOSE},
         "blocks": blocks,
+    }
+
+
+def domains_input(link_domains: tuple[str, ...]) -> dict[str, Any]:
+    """The extra link domains field, filled with the workspace's current ones."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": FIELD,
+        "placeholder": {"type": "plain_text", "text": "calls.example.com"},
+        "max_length": 1000,
+    }
+    if link_domains:
+        element["initial_value"] = plain(", ".join(link_domains), 1000)
+    return {
+        "type": "input",
+        "block_id": DOMAINS_BLOCK,
+        "optional": True,
+        "label": {"type": "plain_text", "text": DOMAINS_LABEL},
+        "hint": {"type": "plain_text", "text": DOMAINS_HINT},
+        "element": element,
+    }
+
+
+def link_domains_modal(link_domains: tuple[str, ...]) -> dict[str, Any]:
+    """App Home's Settings → Conversation links → Edit: the extra link domains alone."""
+    return {
+        "type": "modal",
+        "callback_id": LINK_DOMAINS_VIEW,
+        "title": {"type": "plain_text", "text": LINK_DOMAINS_TITLE},
+        "submit": {"type": "plain_text", "text": SAVE},
+        "close": {"type": "plain_text", "text": CLOSE},
+        "blocks": [domains_input(link_domains)],
     }
 
 

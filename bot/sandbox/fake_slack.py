@@ -34,6 +34,8 @@ OAUTH_ACCESS = "oauth.v2.access"  # called with the app's client_id and client_s
 AUTHORIZE_PATH = "/oauth/v2/authorize"
 SOCKET_MODE_PATH = "/socket-mode"
 APP_ID = "A0HAMSA"
+# What the consent page grants (the scopes the app asks for in bot/installs.py).
+GRANTED_SCOPES = "commands,chat:write,links:read,links:write,app_mentions:read,users:read,channels:read,groups:read"
 
 TEAM_ID = "T0SANDBOX"
 TEAM_NAME = "Sandbox"
@@ -653,7 +655,7 @@ class FakeSlack(LoopbackServer):
                 "expires_in": self.token_lifetime,
                 "refresh_token": params["refresh_token"],
                 "token_type": "bot",
-                "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read,channels:read,groups:read",
+                "scope": GRANTED_SCOPES,
                 "bot_user_id": team.bot_user_id,
                 "team": {"id": team.team_id, "name": team.name} if team.team_id else None,
                 "enterprise": {"id": team.enterprise_id, "name": team.enterprise_name} if team.enterprise_id else None,
@@ -669,7 +671,7 @@ class FakeSlack(LoopbackServer):
             "ok": True,
             "app_id": APP_ID,
             "authed_user": {"id": grant.installer},
-            "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read,channels:read,groups:read",
+            "scope": GRANTED_SCOPES,
             "token_type": "bot",
             "access_token": self._new_bot_token(team, rotation=grant.rotation),
             "bot_user_id": team.bot_user_id,
