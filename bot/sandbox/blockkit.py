@@ -24,6 +24,10 @@ ID_MAX = 255
 CONTEXT_ELEMENTS_MAX = 10
 ACTIONS_ELEMENTS_MAX = 25
 MARKDOWN_BLOCK_MAX = 12000
+# https://api.slack.com/reference/block-kit/block-elements#static_select and .../composition-objects#option
+SELECT_OPTIONS_MAX = 100
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
 
 _TEXT_TYPES = ("plain_text", "mrkdwn")
 _INTERACTIVE_TYPES = frozenset(
@@ -127,12 +131,33 @@ def _button_problems(button: dict[str, Any], where: str) -> list[str]:
     return problems
 
 
+def _select_problems(select: dict[str, Any], where: str) -> list[str]:
+    problems = _id_problems(select, "action_id", where)
+    options = select.get("options")
+    if not isinstance(options, list) or not 0 < len(options) <= SELECT_OPTIONS_MAX:
+        return [*problems, f"{where}: a static_select needs 1 to {SELECT_OPTIONS_MAX} options"]
+    for i, option in enumerate(options):
+        if not isinstance(option, dict):
+            problems.append(f"{where}.options[{i}]: an option must be an object")
+            continue
+        text_where = f"{where}.options[{i}].text"
+        problems += _text_problems(option.get("text"), text_where, limit=OPTION_TEXT_MAX, plain_only=True)
+        value = option.get("value")
+        if not isinstance(value, str) or not 0 < len(value) <= OPTION_VALUE_MAX:
+            problems.append(f"{where}.options[{i}]: value must be 1 to {OPTION_VALUE_MAX} characters")
+    if "initial_option" in select and select["initial_option"] not in options:
+        problems.append(f"{where}: initial_option must be one of the options")
+    return problems
+
+
 def _element_problems(element: Any, where: str) -> list[str]:
     if not isinstance(element, dict):
         return [f"{where}: element must be an object"]
     kind = element.get("type")
     if kind == "button":
         return _button_problems(element, where)
+    if kind == "static_select":
+        return _select_problems(element, where)
     if kind in _INTERACTIVE_TYPES:
         return _id_problems(element, "action_id", where)
     if kind == "image":

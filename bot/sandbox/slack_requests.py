@@ -435,6 +435,38 @@ def home_block_actions(
     return _form_payload(payload)
 
 
+def home_select(
+    action_id: str,
+    option: dict[str, Any],
+    *,
+    user_id: str,
+    view: dict[str, Any],
+    team: SandboxTeam = SANDBOX_TEAM,
+) -> tuple[str, str]:
+    """An option chosen in a ``static_select`` of the Home tab (``option``: one of the select's options).
+
+    https://api.slack.com/reference/interaction-payloads/block-actions: a select's action carries the
+    ``selected_option``, and no ``value``.
+    """
+    view_id = str(view.get("id") or f"V0HOME{secrets.token_hex(3).upper()}")
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        **_interaction_common(user_id, None, None, team),
+        "container": {"type": "view", "view_id": view_id},
+        "view": {**view, "id": view_id, "team_id": team.team_id, "app_id": API_APP_ID, "hash": secrets.token_hex(8)},
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": action_id,
+                "block_id": secrets.token_urlsafe(4),
+                "selected_option": option,
+                "action_ts": new_ts(),
+            }
+        ],
+    }
+    return _form_payload(payload)
+
+
 def view_submission(
     view: dict[str, Any],
     values: dict[str, dict[str, dict[str, Any]]],
@@ -553,6 +585,10 @@ class SlackSender:
     async def home_action(self, action_id: str, **kw: Any) -> httpx.Response:
         """Click a button in the Home tab (see `home_block_actions`)."""
         return await self.post(*home_block_actions(action_id, **kw))
+
+    async def home_select(self, action_id: str, option: dict[str, Any], **kw: Any) -> httpx.Response:
+        """Choose an option in a select of the Home tab (see `home_select`)."""
+        return await self.post(*home_select(action_id, option, **kw))
 
     async def submit_view(self, view: dict[str, Any], values: dict[str, Any], **kw: Any) -> httpx.Response:
         """Submit a modal (see `view_submission`)."""
