@@ -224,8 +224,16 @@ UPSTREAM_CONVERSATIONS = 50
 
 
 async def upstream_requests(sizes: Sizes) -> list[Row]:
-    """Hamsa requests per 1,000 unfurls: 50 conversations, each link delivered twice (composer, then posted)."""
-    async with stand_ins(HAMSA_LATENCY) as (hamsa, slack), app_process(hamsa, slack) as app, Client(app.url) as client:
+    """Hamsa requests per 1,000 unfurls: 50 conversations, each link delivered twice (composer, then posted).
+
+    Composer links are unfurled only where every channel shows the same (README, "Settings"): here,
+    shared channels in full and no channel muted.
+    """
+    async with (
+        stand_ins(HAMSA_LATENCY) as (hamsa, slack),
+        app_process(hamsa, slack, SHARED_CHANNELS="full") as app,
+        Client(app.url) as client,
+    ):
         await warm_up(client, slack)
         hamsa.requests.clear()
         slack.forget()

@@ -11,6 +11,7 @@ the services hand that to the pure renderers as options. Listeners never decide 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -164,14 +165,15 @@ class Policy:
             return PRIVATELY
         if place is Place.SHARED and self.shared_channels is not SharedChannels.FULL:
             return NOTHING if self.shared_channels is SharedChannels.OFF else CONDENSED
-        return Visibility(
-            shown=True,
-            condensed=False,
-            full_numbers=self.show_full_caller_number,
-            quotes=self.show_quotes,
-            recording=self.recording_in_channels,
-            logs=True,
-        )
+        return _in_channels(self.show_full_caller_number, self.show_quotes, self.recording_in_channels)
+
+
+@functools.cache
+def _in_channels(full_numbers: bool, quotes: bool, recording: bool) -> Visibility:
+    """The eight ways a channel may be shown, made once (this is asked on every unfurl)."""
+    return Visibility(
+        shown=True, condensed=False, full_numbers=full_numbers, quotes=quotes, recording=recording, logs=True
+    )
 
 
 # Each switch's stored key → the Policy field it sets.
