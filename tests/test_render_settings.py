@@ -55,6 +55,20 @@ def test_managers_get_a_select_for_each_switch_set_to_its_value_and_everyone_the
     assert "This workspace added `calls.example.com`" in "\n".join(mrkdwn_texts(seen))
 
 
+def test_muted_channels_are_listed_by_name_and_anything_odd_is_not_a_link() -> None:
+    muted = Policy(
+        link_domains=(),
+        extra_link_domains=(),
+        show_full_caller_number=False,
+        muted_channels=frozenset({"C0NOISY", "G0TRIAGE", "C0X|<!channel>"}),
+    )
+    texts = "\n".join(mrkdwn_texts(settings_blocks(muted, can_manage=False)))
+    assert "<#C0NOISY>, `C0X|&lt;!channel&gt;`, <#G0TRIAGE>" in texts
+    many = Policy((), (), False, muted_channels=frozenset(f"C0{i:03d}" for i in range(40)))
+    assert "and 10 more" in "\n".join(mrkdwn_texts(settings_blocks(many, can_manage=False)))
+    assert "None." in "\n".join(mrkdwn_texts(settings_blocks(POLICY, can_manage=False)))
+
+
 def test_every_option_label_fits_a_select() -> None:
     for key, (name, options) in SWITCH_WORDS.items():
         assert set(options) == set(SWITCHES[key]), name

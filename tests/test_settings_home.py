@@ -114,6 +114,13 @@ async def test_everyone_sees_every_setting_and_its_value_and_only_managers_get_c
     assert controls(everyone) == {}
 
 
+async def test_home_lists_the_channels_muted_with_the_command(people: Stack) -> None:
+    await people.sender.command("mute", people.slack.new_response_url(), channel_id="C0NOISY")
+    await settle(people)
+
+    assert "*Channels with link previews muted*: <#C0NOISY>" in section_texts(await home_of(people, "U0ALICE"))
+
+
 async def test_shared_channels_set_to_full_show_the_full_summary_from_the_next_link(
     people: Stack, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -7,6 +7,7 @@ change they make is checked again when it arrives.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,6 +68,9 @@ SWITCH_WORDS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
 LINKS_LABEL = "Conversation links"
 LINKS_ADDED = "This workspace added {hosts}; the others are the app's own."
 LINKS_NONE_ADDED = "The app's own hosts; this workspace added none."
+MUTED_LABEL = "Channels with link previews muted"
+NONE_MUTED = "None."
+MAX_MUTED_SHOWN = 30
 PER_CHANNEL = (
     "*In a channel*, `/hamsa mute` stops link previews there (anyone may; the channel is told who did), "
     "`/hamsa unmute` brings them back, and `/hamsa settings` shows that channel's state."
@@ -88,6 +92,9 @@ UNMUTED_NOTICE = ":loud_sound: <@{user}> turned Hamsa link previews back on in t
 ALREADY_MUTED = "Hamsa link previews are already muted in this channel. `/hamsa unmute` turns them back on."
 NOT_MUTED = "Hamsa link previews are already on in this channel."
 NO_CHANNEL = "This works in a channel, a DM or a group DM: type it there."
+
+
+_CHANNEL_ID = re.compile(r"^[CDG][A-Z0-9]{2,30}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +122,16 @@ def links_line(policy: Policy) -> str:
     hosts = ", ".join(code(d, 100) for d in policy.link_domains)
     added = ", ".join(code(d, 100) for d in policy.extra_link_domains)
     return f"*{LINKS_LABEL}*: {hosts}\n" + (LINKS_ADDED.format(hosts=added) if added else LINKS_NONE_ADDED)
+
+
+def muted_line(policy: Policy) -> str:
+    """The channels where someone ran ``/hamsa mute``, as links Slack names (IDs that are not one, as code)."""
+    channels = sorted(policy.muted_channels)
+    if not channels:
+        return f"*{MUTED_LABEL}*: {NONE_MUTED}"
+    shown = [f"<#{c}>" if _CHANNEL_ID.match(c) else code(c, 40) for c in channels[:MAX_MUTED_SHOWN]]
+    more = f" and {len(channels) - MAX_MUTED_SHOWN} more" if len(channels) > MAX_MUTED_SHOWN else ""
+    return f"*{MUTED_LABEL}*: " + ", ".join(shown) + more
 
 
 def _select(key: str, chosen: str) -> dict[str, Any]:
@@ -146,6 +163,7 @@ def settings_blocks(policy: Policy, *, can_manage: bool) -> list[dict[str, Any]]
             "value": EDIT_LINK_DOMAINS,
         }
     blocks.append(links)
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": muted_line(policy)}})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": PER_CHANNEL}]})
     return blocks
 
