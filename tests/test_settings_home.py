@@ -23,7 +23,7 @@ from bot.render.settings import EDIT_LINK_DOMAINS, SWITCH_ACTION, SWITCH_WORDS
 from bot.render.summary import render_condensed, render_summary
 from bot.sandbox import samples
 from bot.sandbox.blockkit import view_problems
-from bot.sandbox.fake_slack import SANDBOX_TEAM, SandboxTeam, SandboxUser
+from bot.sandbox.fake_slack import SANDBOX_TEAM, SandboxChannel, SandboxTeam, SandboxUser
 from bot.sandbox.slack_requests import (
     BOT_USER_ID,
     DEFAULT_CHANNEL,
@@ -130,6 +130,17 @@ async def test_shared_channels_set_to_full_show_the_full_summary_from_the_next_l
     await choose(people, ADMIN, SHARED_CHANNELS, "full")
 
     assert await unfurl(people, shared=True) == render_summary(documented())
+    await people.sender.event(
+        app_mention_event(f"<@{BOT_USER_ID}> {samples.DOCUMENTED_ID}", channel="C0PARTNERS"), is_ext_shared_channel=True
+    )
+    people.slack.add_channel(SandboxChannel("C0ACME", is_ext_shared=True))
+    value = actions.encode(actions.ButtonValue(samples.DOCUMENTED_ID))
+    url = people.slack.new_response_url()
+    await people.sender.action(actions.SHARE_SUMMARY, value, response_url=url, is_ephemeral=True, channel_id="C0ACME")
+    await settle(people)
+    mention, share = people.slack.calls_to("chat.postMessage")
+    assert mention.params["blocks"] == render_summary(documented())
+    assert share.params["blocks"] == render_summary(documented(), footer="Shared by <@U0ALICE>")
     assert await people.services.store.workspaces.settings(TEAM) == {SHARED_CHANNELS: "full"}
     assert f"setting changed workspace=-/T0SANDBOX setting={SHARED_CHANNELS} value='full' by={ADMIN}" in caplog.text
     home = await home_of(people, "U0ALICE")
