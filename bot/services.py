@@ -6,20 +6,23 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.actions import post_in_thread_button, share_button
 from bot.background import Background, Tell
 from bot.delivery import Delivery
 from bot.hamsa.client import HamsaClient
 from bot.hamsa.errors import ConversationNotFound, HamsaError, InvalidConversationId
 from bot.hamsa.models import Conversation
 from bot.identity import BotIdentity
+from bot.looks import Look
 from bot.messages import NOT_CONNECTED, error_text, notice_blocks
 from bot.render.logs import LogsPage, render_logs_page
-from bot.render.summary import render_condensed, render_summary, summary_text
+from bot.render.summary import render_condensed, render_summary, slack_date, summary_text
 from bot.settings import Settings
 from bot.state.memory import MemoryState
 from bot.store.store import Store
@@ -135,6 +138,32 @@ class Services:
             "text": summary_text(conversation, show_numbers=show_number),
             "blocks": render_summary(conversation, private=private, show_caller_number=show_number, **options),
         }
+
+    def show(
+        self, workspace: Workspace, conversation: Conversation, look: Look, *, updated_at: float | None = None
+    ) -> dict[str, Any]:
+        """The message for a call as ``look`` shows it; ``updated_at`` (epoch) says when it was last drawn again."""
+        notes = []
+        if look.shared_by:
+            notes.append(f"Shared by <@{look.shared_by}>")
+        if updated_at is not None:
+            notes.append(f"Updated {slack_date(datetime.fromtimestamp(updated_at, UTC))}")
+        footer = " · ".join(notes) or None
+        if look.condensed:
+            return self.condensed(workspace, conversation, logs_thread_ts=look.logs_thread_ts, footer=footer)
+        buttons = []
+        if look.share_button:
+            buttons.append(share_button(conversation.id))
+        if look.post_in_thread_ts:
+            buttons.append(post_in_thread_button(conversation.id, look.post_in_thread_ts))
+        return self.summary(
+            workspace,
+            conversation,
+            private=look.private,
+            extra_buttons=tuple(buttons),
+            footer=footer,
+            logs_thread_ts=look.logs_thread_ts,
+        )
 
     def condensed(self, workspace: Workspace, conversation: Conversation, **options: Any) -> dict[str, Any]:
         """One line for a conversation among several, in a message the channel sees."""

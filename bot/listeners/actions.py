@@ -10,9 +10,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot import actions
-from bot.actions import ButtonValue, is_slack_ts, share_button
+from bot.actions import ButtonValue, is_slack_ts
 from bot.hamsa.models import Conversation
 from bot.listeners.payload import part, text
+from bot.looks import Look
 from bot.messages import LOGS_ALREADY_POSTED, POSTED_PRIVATELY, notice_blocks
 from bot.render.summary import render_recording
 from bot.services import POSTED_LOGS_MEMORY_SECONDS, Services
@@ -141,7 +142,7 @@ async def turn_page(services: Services, workspace: Workspace, click: Click) -> N
 
 async def back_to_summary(services: Services, workspace: Workspace, click: Click) -> None:
     found = await services.lookup(workspace, click.value.conversation_id, click.ref)
-    message = found.message(lambda c: services.summary(workspace, c, private=True, extra_buttons=(share_button(c.id),)))
+    message = found.message(lambda c: services.show(workspace, c, Look(private=True, share_button=True)))
     await services.delivery.respond(click.response_url, click.ref, replace_original=True, **message)
 
 
@@ -150,8 +151,7 @@ async def post_summary(services: Services, workspace: Workspace, click: Click) -
     found = await _clicked_conversation(services, workspace, click)
     if found is None:
         return
-    footer = f"Shared by <@{click.user_id}>" if click.user_id else None
-    message = services.summary(workspace, found, private=False, footer=footer)
+    message = services.show(workspace, found, Look(shared_by=click.user_id))
     thread_ts = click.value.thread_ts
     posted = None
     if click.channel:

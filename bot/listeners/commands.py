@@ -12,8 +12,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from bot.actions import share_button
 from bot.listeners.payload import text
+from bot.looks import Look
 from bot.messages import NOT_A_REFERENCE, USAGE, notice_blocks
 from bot.refs import parse_conversation_ref
 from bot.services import Services
@@ -84,5 +84,5 @@ async def preview(services: Services, workspace: Workspace, command: Command) ->
         await command.answer(services, text=NOT_A_REFERENCE, blocks=blocks)
         return
     found = await services.lookup(workspace, conversation_id, command.ref)
-    message = found.message(lambda c: services.summary(workspace, c, private=True, extra_buttons=(share_button(c.id),)))
-    await command.answer(services, **message)
+    look = Look(private=True, share_button=True)
+    await command.answer(services, **found.message(lambda c: services.show(workspace, c, look)))

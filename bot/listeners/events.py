@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.actions import is_slack_ts
 from bot.listeners.payload import part, text
+from bot.looks import Look
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
 from bot.refs import conversation_id_from_url, linked_and_bare_refs
 from bot.services import Lookup, Services
@@ -89,9 +90,9 @@ async def unfurl(services: Services, context: AsyncBoltContext, event: dict[str,
             continue
         if len(ids) == 1:
             # An unfurl is seen by the whole channel.
-            message = services.summary(workspace, conversation, private=False, logs_thread_ts=thread_ts)
+            message = services.show(workspace, conversation, Look(logs_thread_ts=thread_ts))
         else:
-            message = services.condensed(workspace, conversation, logs_thread_ts=thread_ts)
+            message = services.show(workspace, conversation, Look(condensed=True, logs_thread_ts=thread_ts))
         unfurls[url] = {"blocks": message["blocks"]}
     await services.delivery.unfurl(workspace.slack, ref, unfurls=unfurls, event=event)
 
@@ -147,6 +148,6 @@ async def answer_mention(services: Services, context: AsyncBoltContext, mention:
 def _answer(services: Services, workspace: Workspace, found: list[Lookup]) -> dict[str, Any]:
     """One conversation gets its summary; several get a condensed line (or a notice) each."""
     if len(found) == 1:
-        return found[0].message(lambda c: services.summary(workspace, c, private=False))
-    parts = [item.message(lambda c: services.condensed(workspace, c)) for item in found]
+        return found[0].message(lambda c: services.show(workspace, c, Look()))
+    parts = [item.message(lambda c: services.show(workspace, c, Look(condensed=True))) for item in found]
     return {"text": "\n".join(p["text"] for p in parts), "blocks": [b for p in parts for b in p["blocks"]]}

@@ -233,9 +233,16 @@ def render_recording(conversation: Conversation) -> dict[str, Any]:
 
 
 def render_condensed(
-    conversation: Conversation, *, show_numbers: bool = False, logs_thread_ts: str | None = None
+    conversation: Conversation,
+    *,
+    show_numbers: bool = False,
+    logs_thread_ts: str | None = None,
+    footer: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One line per conversation, for messages that link several (seen by the channel)."""
+    """One line per conversation, for messages that link several (seen by the channel).
+
+    ``footer`` is trusted mrkdwn written by the app (e.g. when it was last updated).
+    """
     title = title_of(conversation, 120, phone_mask(conversation, show_numbers=show_numbers))
     line = " · ".join(
         part
@@ -249,7 +256,8 @@ def render_condensed(
         if part != UNKNOWN
     )
     logs = logs_button(conversation.id, logs_thread_ts)
+    context = " · ".join(part for part in (f"Conversation {code(conversation.id, 80)}", footer) if part)
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": line}, "accessory": logs},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Conversation {code(conversation.id, 80)}"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
     ]
