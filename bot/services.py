@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -15,6 +16,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.actions import post_in_thread_button, share_button
 from bot.background import Background, Tell
 from bot.delivery import Delivery
+from bot.following import previews
+from bot.following.calls import handle_call, handle_poll
+from bot.following.outbox import Outbox
+from bot.following.pacing import Pacer
+from bot.following.previews import POLL, Place
+from bot.following.webhooks import CALL, WebhookSecrets
+from bot.following.worker import Worker
 from bot.hamsa.client import HamsaClient
 from bot.hamsa.errors import ConversationNotFound, HamsaError, InvalidConversationId
 from bot.hamsa.models import Conversation
@@ -26,6 +34,7 @@ from bot.render.summary import render_condensed, render_summary, slack_date, sum
 from bot.settings import Settings
 from bot.state.memory import MemoryState
 from bot.store.store import Store
+from bot.store.workspaces import WorkspaceKey
 from bot.workspaces import Workspace, Workspaces, key_of
 
 logger = logging.getLogger("bot.lookup")
@@ -65,9 +74,36 @@ class Services:
     delivery: Delivery
     store: Store
     workspaces: Workspaces
+    outbox: Outbox
+    webhooks: WebhookSecrets
     identity: BotIdentity | None = None  # single-workspace mode: the one bot token's identity
     background: Background = field(default_factory=Background)
     state: MemoryState = field(default_factory=MemoryState)
+    pacer: Pacer = field(default_factory=Pacer)
+    worker: Worker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.worker = Worker(
+            self.outbox,
+            {CALL: partial(handle_call, self), POLL: partial(handle_poll, self)},
+        )
+
+    async def workspace_by_id(self, workspace_id: str) -> Workspace | None:
+        """A workspace for work with no request behind it (webhooks, polls); None once the app is gone from it."""
+        key = WorkspaceKey.parse(workspace_id)
+        token = await self.workspaces.bot_token(key)
+        if not token:
+            return None
+        return await self.workspaces.get(key, self.delivery.client_for(token))
+
+    async def remember(self, workspace: Workspace, conversation: Conversation, place: Place) -> None:
+        """Keeps ``place`` showing the call as it changes (nothing to do once the call is settled)."""
+        if not conversation.settled:
+            await previews.remember(self, workspace, conversation, place)
+
+    def single_workspace(self) -> WorkspaceKey | None:
+        """Single-workspace mode: the one workspace, once Slack said which it is."""
+        return self.identity.workspace if self.identity is not None else None
 
     async def workspace(self, context: AsyncBoltContext) -> Workspace:
         """The request's workspace, resolved once and handed down."""
@@ -179,6 +215,7 @@ class Services:
         return render_logs_page(conversation, page, private=private, show_caller_number=show_number)
 
     async def aclose(self, drain_seconds: float = 10.0) -> None:
+        await self.worker.stop(drain_seconds)
         await self.background.drain(drain_seconds)
         await self.hamsa.aclose()
         await self.delivery.aclose()

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     hamsa_uae_api_url: str = DEFAULT_HAMSA_UAE_API_URL
     hamsa_link_domains: Annotated[tuple[str, ...], NoDecode] = DEFAULT_LINK_DOMAINS
     show_full_caller_number: bool = False
+    # Following calls: the webhook secret in single-workspace mode, and polling where no webhooks come.
+    hamsa_webhook_secret: SecretStr | None = None
+    live_poll_seconds: float = Field(default=15.0, gt=0)
 
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
@@ -124,6 +127,7 @@ class Settings(BaseSettings):
             self.slack_app_token,
             self.slack_client_secret,
             self.hamsa_api_key,
+            self.hamsa_webhook_secret,
             self.encryption_keys,
         ]
         found = [v.get_secret_value() for v in values if v is not None]

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot import actions
 from bot.actions import ButtonValue, is_slack_ts
+from bot.following.previews import MESSAGE, Place
 from bot.hamsa.models import Conversation
 from bot.listeners.payload import part, text
 from bot.looks import Look
@@ -151,13 +152,16 @@ async def post_summary(services: Services, workspace: Workspace, click: Click) -
     found = await _clicked_conversation(services, workspace, click)
     if found is None:
         return
-    message = services.show(workspace, found, Look(shared_by=click.user_id))
+    look = Look(shared_by=click.user_id)
+    message = services.show(workspace, found, look)
     thread_ts = click.value.thread_ts
     posted = None
     if click.channel:
         posted = await services.delivery.post(
             workspace.slack, click.ref, channel=click.channel, thread_ts=thread_ts, **message
         )
+    if posted is not None and click.channel:
+        await services.remember(workspace, found, Place(MESSAGE, look, channel_id=click.channel, message_ts=posted))
     if posted is None:
         # The bot is not in this conversation; the interaction's response_url can still post there.
         delivered = await services.delivery.respond(

@@ -12,6 +12,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
+from bot.following import alerts
+from bot.following.previews import RESPONSE_URL, Place
 from bot.listeners.payload import text
 from bot.looks import Look
 from bot.messages import NOT_A_REFERENCE, USAGE, notice_blocks
@@ -50,7 +52,11 @@ class Command:
 
 Subcommand = Callable[[Services, Workspace, Command], Awaitable[None]]
 # The first word of the text → the feature that answers it.
-SUBCOMMANDS: dict[str, Subcommand] = {}
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "subscribe": alerts.subscribe,
+    "unsubscribe": alerts.unsubscribe,
+    "subscriptions": alerts.subscriptions,
+}
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -85,4 +91,9 @@ async def preview(services: Services, workspace: Workspace, command: Command) ->
         return
     found = await services.lookup(workspace, conversation_id, command.ref)
     look = Look(private=True, share_button=True)
-    await command.answer(services, **found.message(lambda c: services.show(workspace, c, look)))
+    if (
+        await command.answer(services, **found.message(lambda c: services.show(workspace, c, look)))
+        and found.conversation
+    ):
+        place = Place(RESPONSE_URL, look, response_url=command.response_url)
+        await services.remember(workspace, found.conversation, place)

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.actions import is_slack_ts
+from bot.following.previews import MESSAGE, UNFURL, Place
 from bot.listeners.payload import part, text
 from bot.looks import Look
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
@@ -83,18 +84,17 @@ async def unfurl(services: Services, context: AsyncBoltContext, event: dict[str,
     # A click inside an unfurl does not say which thread its message is in, so the logs button
     # carries the thread of a link posted as a reply.
     thread_ts = event.get("thread_ts") if is_slack_ts(event.get("thread_ts")) else None
-    unfurls: dict[str, Any] = {}
-    for url, conversation_id in by_url.items():
-        conversation = conversations.get(conversation_id)
-        if conversation is None:
-            continue
-        if len(ids) == 1:
-            # An unfurl is seen by the whole channel.
-            message = services.show(workspace, conversation, Look(logs_thread_ts=thread_ts))
-        else:
-            message = services.show(workspace, conversation, Look(condensed=True, logs_thread_ts=thread_ts))
-        unfurls[url] = {"blocks": message["blocks"]}
-    await services.delivery.unfurl(workspace.slack, ref, unfurls=unfurls, event=event)
+    # An unfurl is seen by the whole channel.
+    look = Look(condensed=len(ids) > 1, logs_thread_ts=thread_ts)
+    shown = {url: conversations[c] for url, c in by_url.items() if c in conversations}
+    unfurls = {url: {"blocks": services.show(workspace, c, look)["blocks"]} for url, c in shown.items()}
+    unfurled = await services.delivery.unfurl(workspace.slack, ref, unfurls=unfurls, event=event)
+    channel, message_ts = event.get("channel"), event.get("message_ts")
+    if unfurled and event.get("source") != "composer" and isinstance(channel, str) and is_slack_ts(message_ts):
+        # Unfurls of calls still going are drawn again as they change (a composer's can't be).
+        for url, conversation in shown.items():
+            place = Place(UNFURL, look, channel_id=channel, message_ts=str(message_ts), url=url)
+            await services.remember(workspace, conversation, place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +135,21 @@ async def answer_mention(services: Services, context: AsyncBoltContext, mention:
         notice = services.not_connected(workspace)
         message = {"text": notice, "blocks": notice_blocks(notice)}
     else:
-        found = await asyncio.gather(
-            *(services.lookup(workspace, conversation_id, ref) for conversation_id in bare + linked)
+        found = list(
+            await asyncio.gather(
+                *(services.lookup(workspace, conversation_id, ref) for conversation_id in bare + linked)
+            )
         )
         shown = found[: len(bare)] + [item for item in found[len(bare) :] if item.conversation is None]
         if not shown:
             return
         message = _answer(services, workspace, shown)
-    await services.delivery.post(workspace.slack, ref, channel=mention.channel, thread_ts=mention.thread_ts, **message)
+    ts = await services.delivery.post(
+        workspace.slack, ref, channel=mention.channel, thread_ts=mention.thread_ts, **message
+    )
+    only = found[0].conversation if len(bare) == 1 and not linked else None
+    if ts and only is not None:
+        await services.remember(workspace, only, Place(MESSAGE, Look(), channel_id=mention.channel, message_ts=ts))
 
 
 def _answer(services: Services, workspace: Workspace, found: list[Lookup]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.actions import PREVIEW_SHORTCUT, is_slack_ts
+from bot.following.previews import RESPONSE_URL, Place
 from bot.hamsa.models import Conversation
 from bot.listeners.payload import message_text, part, text
 from bot.looks import Look
@@ -41,4 +42,7 @@ async def answer(
         return services.show(workspace, conversation, Look(private=True, post_in_thread_ts=thread_ts))
 
     found = await services.lookup(workspace, ids[0], ref)
-    await services.delivery.respond(response_url, ref, response_type="ephemeral", **found.message(preview))
+    answered = await services.delivery.respond(response_url, ref, response_type="ephemeral", **found.message(preview))
+    if answered and found.conversation is not None:
+        look = Look(private=True, post_in_thread_ts=thread_ts)
+        await services.remember(workspace, found.conversation, Place(RESPONSE_URL, look, response_url=response_url))

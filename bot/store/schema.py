@@ -104,7 +104,13 @@ class Tables:
             Column("secret_hash", String(64), nullable=False, unique=True),
             Column("created_by", String(32), nullable=False),
             Column("created_at", DateTime(timezone=True), nullable=False),
-            Column("last_delivery_at", Float),
+        )
+        # When each workspace's last webhook came: a workspace that sends none has its live calls polled.
+        self.webhook_deliveries = Table(
+            "webhook_deliveries",
+            self.metadata,
+            workspace_column(primary_key=True),
+            Column("last_at", Float, nullable=False),
         )
         self.outbox = Table(
             "outbox",

@@ -1,4 +1,4 @@
-"""Following calls: webhook secrets, the outbox, live previews, subscriptions and alerts.
+"""Following calls: webhook secrets and deliveries, the outbox, live previews, subscriptions and alerts.
 
 Revision ID: 0003
 Revises: 0001
@@ -24,7 +24,11 @@ def upgrade() -> None:
         sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("created_by", sa.String(32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_delivery_at", sa.Float),
+    )
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("workspace_id", sa.String(80), primary_key=True),
+        sa.Column("last_at", sa.Float, nullable=False),
     )
     op.create_table(
         "outbox",
@@ -99,4 +103,5 @@ def downgrade() -> None:
     op.drop_table("live_previews")
     op.drop_index("ix_outbox_next_attempt_at", table_name="outbox")
     op.drop_table("outbox")
+    op.drop_table("webhook_deliveries")
     op.drop_table("webhook_secrets")
