@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from bot.following import previews
 from bot.following.outbox import insert_or_ignore
@@ -53,6 +53,8 @@ DEFAULT_STATUSES = ("FAILED", "NO_ANSWER")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ALL_WORDS = ("completed", "no-answer", "failed", "forwarded", "terminated")
 # Where Slack says the channel can't take an alert any more: the rule stops, and its author is told.
+# How long a worker may take to post an alert before another may try (it died mid-post).
+POSTING_SECONDS = 60.0
 CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel", "restricted_action"})
 
 SUBSCRIBE_USAGE = (
@@ -243,24 +245,35 @@ async def _post_alert(
         "state": OPEN,
         "created_at": time.time(),
     }
+    mine = and_(table.c.subscription_id == rule.id, table.c.conversation_id == conversation.id)
+    now = time.time()
     async with engine.begin() as db:
         await db.execute(insert_or_ignore(engine.dialect.name, table, values))
-        mine = and_(table.c.subscription_id == rule.id, table.c.conversation_id == conversation.id)
+        # One worker posts it: the one that marks it as being posted (two deliveries may race here).
+        free = or_(table.c.posting_until.is_(None), table.c.posting_until < now)
+        claim = (
+            update(table).where(mine, table.c.message_ts.is_(None), free).values(posting_until=now + POSTING_SECONDS)
+        )
+        claimed = (await db.execute(claim)).rowcount
         row = (await db.execute(select(table).where(mine))).mappings().one()
-    if row["message_ts"]:
-        return None  # posted already: a duplicate webhook, or a retry after a crash
+    if not claimed:
+        return None  # posted already (a duplicate, a retry after a crash), or being posted right now
     message = _alert_message(services, workspace, conversation, AlertFacts(row["id"], row["state"]))
     await services.pacer.wait(f"{rule.channel_id}:chat.postMessage", PER_CHANNEL)
     sent = await services.delivery.post_sent(workspace.slack, ref, channel=rule.channel_id, **message)
     if sent.ok and sent.ts:
         async with engine.begin() as db:
-            await db.execute(update(table).where(table.c.id == row["id"]).values(message_ts=sent.ts))
+            await db.execute(
+                update(table).where(table.c.id == row["id"]).values(message_ts=sent.ts, posting_until=None)
+            )
         logger.info(
             "alert posted workspace=%s rule=%s conversation=%s ref=%s", workspace.key.id, rule.id, conversation.id, ref
         )
         place = previews.Place(previews.ALERT, Look(), channel_id=rule.channel_id, message_ts=sent.ts)
         await previews.remember(services, workspace, conversation, place)
         return None
+    async with engine.begin() as db:  # not posted: free for the next attempt
+        await db.execute(update(table).where(table.c.id == row["id"]).values(posting_until=None))
     if sent.error in CHANNEL_GONE:
         await _stop_rule(services, workspace, rule, sent.error or "", ref)
         return None
@@ -289,9 +302,13 @@ async def _stop_rule(services: Services, workspace: Workspace, rule: Rule, reaso
 
 
 def _alert_message(
-    services: Services, workspace: Workspace, conversation: Conversation, alert: AlertFacts
+    services: Services,
+    workspace: Workspace,
+    conversation: Conversation,
+    alert: AlertFacts,
+    updated_at: float | None = None,
 ) -> dict[str, Any]:
-    summary = services.show(workspace, conversation, Look())
+    summary = services.show(workspace, conversation, Look(), updated_at=updated_at)
     return render_alert(summary, alert, title=inline(title_of(conversation, 120), 200), status=conversation.status)
 
 
@@ -310,7 +327,7 @@ async def redraw_alert(
     if row is None:
         return previews.USED_UP
     facts = AlertFacts(row["id"], row["state"], row["owner"], row["resolved_by"], row["resolved_at"])
-    message = _alert_message(services, workspace, conversation, facts)
+    message = _alert_message(services, workspace, conversation, facts, updated_at=time.time())
     await services.pacer.wait(f"{workspace.key.id}:chat.update", TIER_3)
     return (await services.delivery.update(workspace.slack, ref, channel=channel_id, ts=message_ts, **message)).error
 

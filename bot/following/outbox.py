@@ -24,6 +24,7 @@ from bot.store.schema import Tables
 logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60.0
+RETRY_BASE_SECONDS = 2.0  # then 4, 8, … up to MAX_BACKOFF_SECONDS
 MAX_BACKOFF_SECONDS = 600.0
 # Work that still fails after a day is given up (and logged): the world it was for has moved on.
 GIVE_UP_SECONDS = 24 * 3600.0
@@ -61,6 +62,7 @@ class Outbox:
         self.timer = timer
         # Who holds a lease: this process (unique per start, so a restarted process never mistakes old leases).
         self.owner = secrets.token_hex(8)
+        self.retry_base = RETRY_BASE_SECONDS
 
     @property
     def _dialect(self) -> str:
@@ -164,7 +166,7 @@ class Outbox:
                 entry, done_at=now, lease_until=None, lease_owner=None, last_error=f"gave up: {error}"[:200]
             )
             return
-        delay = min(MAX_BACKOFF_SECONDS, 2.0 ** min(entry.attempts, 16))
+        delay = min(MAX_BACKOFF_SECONDS, self.retry_base * 2.0 ** min(entry.attempts - 1, 16))
         logger.warning(
             "outbox retry kind=%s id=%s attempt=%d in=%.0fs error=%s",
             entry.kind,

@@ -83,6 +83,8 @@ async def remember(services: Services, workspace: Workspace, conversation: Conve
     """Keeps ``place`` up to date with ``conversation`` while the call is not settled."""
     if conversation.settled:
         return
+    if place.kind == RESPONSE_URL and services.store.box is None:
+        return  # a response_url is a capability to post: kept only sealed, so only with ENCRYPTION_KEYS
     now = time.time()
     lasts = RESPONSE_URL_SECONDS if place.kind == RESPONSE_URL else PREVIEW_SECONDS
     values: dict[str, Any] = {

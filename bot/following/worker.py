@@ -47,6 +47,7 @@ class Worker:
         self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._claiming = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
@@ -87,15 +88,31 @@ class Worker:
 
     async def run_once(self) -> int:
         """Claims what is due (within the free capacity) and starts it; returns how many were started."""
-        free = self.concurrency - len(self._running)
-        if free <= 0:
-            return 0
-        entries = await self.outbox.claim(limit=free)
-        for entry in entries:
-            task = asyncio.ensure_future(self._run(entry))
-            self._running.add(task)
-            task.add_done_callback(self._finished)
-        return len(entries)
+        async with self._claiming:  # claimed work is in ``_running`` before anyone looks again
+            free = self.concurrency - len(self._running)
+            if free <= 0:
+                return 0
+            entries = await self.outbox.claim(limit=free)
+            for entry in entries:
+                task = asyncio.ensure_future(self._run(entry))
+                self._running.add(task)
+                task.add_done_callback(self._finished)
+            return len(entries)
+
+    async def until_idle(self, timeout: float = 10.0) -> None:
+        """Returns once nothing is running and nothing is due (tests, the demo and the benchmark wait on it)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                async with self._claiming:
+                    running = set(self._running)
+                if running:
+                    await asyncio.wait(running)
+                    continue
+                due = await self.outbox.next_due()
+                if due is None or due > self.outbox.timer():
+                    return
+                if not await self.run_once():
+                    await asyncio.sleep(0.01)  # due, but leased by another process: it will finish it
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)

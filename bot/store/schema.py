@@ -167,6 +167,7 @@ class Tables:
             Column("conversation_id", String(36), nullable=False),
             Column("channel_id", String(32), nullable=False),
             Column("message_ts", String(32)),
+            Column("posting_until", Float),  # a worker is posting it: others leave it alone till then
             Column("state", String(16), nullable=False),  # open, taken or resolved
             Column("owner", String(32)),
             Column("resolved_by", String(32)),

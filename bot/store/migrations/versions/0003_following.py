@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.String(36), nullable=False),
         sa.Column("channel_id", sa.String(32), nullable=False),
         sa.Column("message_ts", sa.String(32)),
+        sa.Column("posting_until", sa.Float),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("owner", sa.String(32)),
         sa.Column("resolved_by", sa.String(32)),
