@@ -63,7 +63,7 @@ async def build_services(settings: Settings, hamsa: HamsaClient | None = None) -
         delivery=delivery,
         store=store,
         workspaces=workspaces,
-        outbox=Outbox(store.engine, store.tables),
+        outbox=Outbox(store.engine, store.tables, lease_seconds=settings.outbox_lease_seconds),
         webhooks=WebhookSecrets(settings, store),
         identity=identity,
     )

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # Following calls: the webhook secret in single-workspace mode, and polling where no webhooks come.
     hamsa_webhook_secret: SecretStr | None = None
     live_poll_seconds: float = Field(default=15.0, gt=0)
+    # How long a process may hold queued work before another may take it over (it died mid-work).
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
 
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)

@@ -373,3 +373,49 @@ async def test_a_forged_triage_value_changes_nothing(live: Stack) -> None:
     await idle(live)
     assert "Take it" in json.dumps(live.slack.messages[DEFAULT_CHANNEL, ts]["blocks"])
     assert live.slack.calls_to("chat.update") == []
+
+
+# ---- the webhook secret in App Home -------------------------------------------------------------------
+
+
+async def test_app_home_shows_managers_the_webhook_and_a_new_secret_replaces_the_old() -> None:
+    from bot.render.home import REGENERATE_WEBHOOK_SECRET
+    from bot.sandbox.fake_slack import SandboxUser
+    from bot.sandbox.slack_requests import app_home_opened_event
+    from bot.sandbox.stack import INSTALLER
+
+    async with await start_stack(multi_workspace=True) as multi:
+        multi.services.outbox.retry_base = 0.05
+        await multi.install()
+        await multi.connect_hamsa()
+        await multi.services.background.drain(5)
+        multi.slack.add_user(SandboxUser("U0BOB", "T0SANDBOX", name="bob"))
+        await multi.sender.event(app_home_opened_event("U0BOB"))
+        await multi.services.background.drain(5)
+        views = {c.params["user_id"]: c.params["view"] for c in multi.slack.calls_to("views.publish")}
+        manager, bob = json.dumps(views[INSTALLER]), json.dumps(views["U0BOB"])
+        assert "`/hamsa/webhooks`" in manager and "PUBLIC_URL" in manager  # no PUBLIC_URL: the path, and why
+        secret = manager.split("Bearer ", 1)[1].split("`", 1)[0]
+        assert secret.startswith("hsk_") and secret not in bob and "Bearer" not in bob
+
+        url = multi.server.url + WEBHOOK_PATH
+        body = webhook_event("call.ended", multi.hamsa.conversations[FAILED_ID])
+        assert (await send_webhook(url, f"Bearer {secret}", body)).status_code == 200
+
+        await multi.sender.home_action(REGENERATE_WEBHOOK_SECRET, user_id="U0BOB", view={"type": "home", "blocks": []})
+        await multi.services.background.drain(5)
+        assert (await send_webhook(url, f"Bearer {secret}", body)).status_code == 200  # a forged click changed nothing
+
+        await multi.sender.home_action(
+            REGENERATE_WEBHOOK_SECRET, user_id=INSTALLER, view={"type": "home", "blocks": []}
+        )
+        await multi.services.background.drain(5)
+        newest = json.dumps(
+            [c for c in multi.slack.calls_to("views.publish") if c.params["user_id"] == INSTALLER][-1].params
+        )
+        fresh = newest.split("Bearer ", 1)[1].split("`", 1)[0]
+        assert fresh != secret
+        assert (await send_webhook(url, f"Bearer {secret}", body)).status_code == 401
+        assert (await send_webhook(url, f"Bearer {fresh}", body)).status_code == 200
+        await multi.services.worker.until_idle()
+        assert multi.hamsa.count(FAILED_ID) == 1  # the same event, delivered three times: fetched once

@@ -56,8 +56,16 @@ def insert_or_ignore(dialect: str, table: Any, values: dict[str, Any]) -> Any:
 
 
 class Outbox:
-    def __init__(self, engine: AsyncEngine, tables: Tables, *, timer: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        tables: Tables,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
+        timer: Callable[[], float] = time.time,
+    ) -> None:
         self.engine = engine
+        self.lease_seconds = lease_seconds
         self.table = tables.outbox
         self.timer = timer
         # Who holds a lease: this process (unique per start, so a restarted process never mistakes old leases).
@@ -108,7 +116,7 @@ class Outbox:
         async with self.engine.begin() as db:
             await db.execute(upsert(self._dialect, table, values, ["dedupe_key"], changes))
 
-    async def claim(self, limit: int = 16, lease_seconds: float = LEASE_SECONDS) -> list[Entry]:
+    async def claim(self, limit: int = 16) -> list[Entry]:
         """Due work not leased by anyone (or whose lease ran out), now leased by this process."""
         now = self.timer()
         table = self.table
@@ -127,7 +135,7 @@ class Outbox:
         claim = (
             update(table)
             .where(table.c.id.in_(due.scalar_subquery()))
-            .values(lease_owner=self.owner, lease_until=now + lease_seconds, attempts=table.c.attempts + 1)
+            .values(lease_owner=self.owner, lease_until=now + self.lease_seconds, attempts=table.c.attempts + 1)
             .returning(table)
         )
         async with self.engine.begin() as db:
