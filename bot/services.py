@@ -86,6 +86,7 @@ class Services:
         self.worker = Worker(
             self.outbox,
             {CALL: partial(handle_call, self), POLL: partial(handle_poll, self)},
+            housekeeping=partial(previews.prune, self),
         )
 
     async def workspace_by_id(self, workspace_id: str) -> Workspace | None:

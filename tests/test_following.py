@@ -116,6 +116,7 @@ async def test_refused_or_unknown_webhooks_do_nothing(
 
 
 async def test_an_event_delivered_twice_is_queued_once(live: Stack) -> None:
+    await subscribe(live)  # so the event needs Hamsa's answer
     body = webhook_event("call.ended", live.hamsa.conversations[FAILED_ID])
     for _ in range(3):
         answer = await send_webhook(live.server.url + WEBHOOK_PATH, f"Bearer {SECRET}", body)
@@ -123,6 +124,14 @@ async def test_an_event_delivered_twice_is_queued_once(live: Stack) -> None:
     await idle(live)
     assert await outbox_rows(live) == 1
     assert live.hamsa.count(FAILED_ID) == 1
+
+
+async def test_an_event_nothing_depends_on_is_not_even_fetched(live: Stack) -> None:
+    """No rule in the workspace, no place showing the call: Hamsa is not asked."""
+    assert (await hook(live, "call.started", FAILED_ID)).status_code == 200
+    await idle(live)
+    assert await outbox_rows(live) == 1
+    assert live.hamsa.count() == 0
 
 
 async def test_a_webhook_without_a_call_id_is_acknowledged_and_nothing_happens(live: Stack) -> None:
@@ -389,6 +398,7 @@ async def test_app_home_shows_managers_the_webhook_and_a_new_secret_replaces_the
         await multi.install()
         await multi.connect_hamsa()
         await multi.services.background.drain(5)
+        await multi.sender.command("subscribe", multi.slack.new_response_url(), user_id=INSTALLER)
         multi.slack.add_user(SandboxUser("U0BOB", "T0SANDBOX", name="bob"))
         await multi.sender.event(app_home_opened_event("U0BOB"))
         await multi.services.background.drain(5)
@@ -419,3 +429,4 @@ async def test_app_home_shows_managers_the_webhook_and_a_new_secret_replaces_the
         assert (await send_webhook(url, f"Bearer {fresh}", body)).status_code == 200
         await multi.services.worker.until_idle()
         assert multi.hamsa.count(FAILED_ID) == 1  # the same event, delivered three times: fetched once
+        assert len([c for c in multi.slack.calls_to("chat.postMessage") if "Billing" in c.params["text"]]) == 1

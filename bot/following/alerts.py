@@ -124,11 +124,16 @@ def parse_filters(args: str) -> tuple[tuple[str, ...], str | None]:
     return chosen, agent or None
 
 
-async def rules_of(services: Services, workspace_id: str, channel_id: str | None = None) -> list[Rule]:
+async def rules_of(
+    services: Services, workspace_id: str, channel_id: str | None = None, *, enabled: bool = False
+) -> list[Rule]:
+    """A workspace's rules (of one channel, when given; only those still running, with ``enabled``)."""
     table = services.store.tables.subscriptions
     query = select(table).where(table.c.workspace_id == workspace_id).order_by(table.c.id)
     if channel_id is not None:
         query = query.where(table.c.channel_id == channel_id)
+    if enabled:
+        query = query.where(table.c.disabled_reason.is_(None))
     async with services.store.engine.connect() as db:
         rows = (await db.execute(query)).mappings().all()
     return [
@@ -221,10 +226,12 @@ async def subscriptions(services: Services, workspace: Workspace, command: Comma
 # ---- posting alerts ----------------------------------------------------------------------------------
 
 
-async def post_alerts(services: Services, workspace: Workspace, conversation: Conversation, ref: str) -> list[str]:
+async def post_alerts(
+    services: Services, workspace: Workspace, conversation: Conversation, ref: str, rules: list[Rule]
+) -> list[str]:
     """One alert per matching rule that has none for this call yet; returns the errors worth retrying."""
     passing: list[str] = []
-    for rule in await rules_of(services, workspace.key.id):
+    for rule in rules:
         if rule.matches(conversation):
             error = await _post_alert(services, workspace, conversation, rule, ref)
             if error:

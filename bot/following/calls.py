@@ -29,6 +29,11 @@ async def fresh_conversation(
     workspace = await services.workspace_by_id(workspace_id)
     if workspace is None or workspace.hamsa is None or not isinstance(conversation_id, str):
         return None
+    return await _fetch(workspace, conversation_id, ref)
+
+
+async def _fetch(workspace: Workspace, conversation_id: str, ref: str) -> tuple[Workspace, Conversation] | None:
+    assert workspace.hamsa is not None
     try:
         conversation = await workspace.hamsa.get_conversation(conversation_id, fresh=True)
     except (HamsaUnavailable, HamsaRateLimited) as error:
@@ -40,13 +45,24 @@ async def fresh_conversation(
 
 
 async def handle_call(services: Services, entry: Entry) -> Later | None:
-    """A call started, was answered or ended: alerts first (they are what people wait for), then previews."""
+    """A call started, was answered or ended: alerts first (they are what people wait for), then previews.
+
+    Hamsa is asked only when something depends on the answer: a rule of the workspace, or a place
+    showing the call. Most of a busy workspace's events need neither.
+    """
     ref = new_reference()
-    found = await fresh_conversation(services, entry.workspace_id, entry.payload.get("conversation_id"), ref)
+    conversation_id = entry.payload.get("conversation_id")
+    workspace = await services.workspace_by_id(entry.workspace_id)
+    if workspace is None or workspace.hamsa is None or not isinstance(conversation_id, str):
+        return None
+    rules = await alerts.rules_of(services, workspace.key.id, enabled=True)
+    if not rules and not await previews.places_of(services, workspace, conversation_id):
+        return None
+    found = await _fetch(workspace, conversation_id, ref)
     if found is None:
         return None
-    workspace, conversation = found
-    passing = await alerts.post_alerts(services, workspace, conversation, ref)
+    conversation = found[1]
+    passing = await alerts.post_alerts(services, workspace, conversation, ref, rules)
     try:
         await previews.refresh(services, workspace, conversation, ref)
     except Retry as retry:

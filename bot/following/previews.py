@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, func, select, update
 
 from bot.following.outbox import insert_or_ignore
 from bot.following.pacing import TIER_3
@@ -123,6 +123,15 @@ async def watch(services: Services, workspace: Workspace, conversation: Conversa
         services.worker.wake()
 
 
+async def places_of(services: Services, workspace: Workspace, conversation_id: str) -> int:
+    """How many places show this call now (a cheap look before asking Hamsa anything)."""
+    table = services.store.tables.live_previews
+    mine = and_(table.c.workspace_id == workspace.key.id, table.c.conversation_id == conversation_id)
+    async with services.store.engine.connect() as db:
+        query = select(func.count()).select_from(table).where(mine, table.c.expires_at > time.time())
+        return int((await db.execute(query)).scalar_one())
+
+
 async def refresh(services: Services, workspace: Workspace, conversation: Conversation, ref: str) -> int:
     """Draws every remembered place of this call again where it shows something else; returns how many remain.
 
@@ -154,8 +163,6 @@ async def refresh(services: Services, workspace: Workspace, conversation: Conver
                 if row["place"] == RESPONSE_URL:
                     changes["uses_left"] = (row["uses_left"] or 1) - 1
                 await db.execute(update(table).where(table.c.id == row["id"]).values(changes))
-    async with store.engine.begin() as db:
-        await db.execute(delete(table).where(table.c.expires_at <= now))
     if passing:
         raise Retry(f"slack could not take {len(passing)} preview update(s): {passing[0]}")
     return remaining
@@ -190,6 +197,13 @@ async def _redraw(
         return None if sent else USED_UP
     logger.warning("live preview of unknown kind=%.20s id=%s dropped", kind, row["id"])
     return USED_UP
+
+
+async def prune(services: Services) -> None:
+    """Forgets places past their time (the worker runs it now and then)."""
+    table = services.store.tables.live_previews
+    async with services.store.engine.begin() as db:
+        await db.execute(delete(table).where(table.c.expires_at <= time.time()))
 
 
 async def poll(services: Services, workspace_id: str, payload: dict[str, Any], ref: str) -> Later | None:

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 IDLE_SECONDS = 2.0
 CONCURRENCY = 8
+SWEEP_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +42,18 @@ Handler = Callable[[Entry], Awaitable[Later | None]]
 
 
 class Worker:
-    def __init__(self, outbox: Outbox, handlers: dict[str, Handler], *, concurrency: int = CONCURRENCY) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        handlers: dict[str, Handler],
+        *,
+        housekeeping: Callable[[], Awaitable[None]] | None = None,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
         self.outbox = outbox
         self.handlers = handlers
+        self.housekeeping = housekeeping
+        self._swept_at = 0.0
         self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -75,6 +85,7 @@ class Worker:
         failures = 0
         while not self._stop.is_set():
             try:
+                await self._sweep()
                 claimed = await self.run_once()
                 failures = 0
             except (SQLAlchemyError, OSError) as error:
@@ -85,6 +96,16 @@ class Worker:
             if claimed and len(self._running) < self.concurrency:
                 continue
             await self._sleep(await self._until_due() if not failures else min(30.0, 2.0**failures))
+
+    async def _sweep(self) -> None:
+        """Old done work and expired places go, every few minutes."""
+        now = self.outbox.timer()
+        if now - self._swept_at < SWEEP_SECONDS:
+            return
+        self._swept_at = now
+        await self.outbox.prune()
+        if self.housekeeping is not None:
+            await self.housekeeping()
 
     async def run_once(self) -> int:
         """Claims what is due (within the free capacity) and starts it; returns how many were started."""

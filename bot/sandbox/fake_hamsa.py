@@ -246,21 +246,22 @@ class FakeHamsa(LoopbackServer):
         """Another Hamsa account: its key sees only ``conversation_ids`` (none, when not given)."""
         self.accounts[api_key] = set(conversation_ids or ())
 
-    def _visible(self, request: web.Request) -> set[str] | None:
-        """The conversations the request's key may see (all of them for ``api_key``); None: refused key."""
+    def _visible(self, request: web.Request) -> set[str] | bool | None:
+        """What the request's key may see: a set of IDs, None for everything (``api_key``), False if refused."""
         auth = request.headers.get("Authorization", "")
         if auth == f"Token {self.api_key}":
-            return set(self.conversations)
+            return None
         for key, ids in self.accounts.items():
             if auth == f"Token {key}":
                 return ids
-        return None
+        return False
 
     def _normal_answer(self, request: web.Request, conversation_id: str) -> tuple[int, bytes]:
         visible = self._visible(request)
-        if visible is None:
+        if visible is False:
             return 401, json.dumps({"success": False, "message": "Unauthorized"}).encode()
-        conversation = self.conversations.get(conversation_id) if conversation_id in visible else None
+        may_see = visible is None or (isinstance(visible, set) and conversation_id in visible)
+        conversation = self.conversations.get(conversation_id) if may_see else None
         if conversation is None:
             body = {
                 "success": False,
@@ -283,7 +284,7 @@ class FakeHamsa(LoopbackServer):
     def _list_answer(self, request: web.Request) -> tuple[int, bytes]:
         """The documented minimal list: newest first, filtered by agent, status and createdAt (epoch ms)."""
         visible = self._visible(request)
-        if visible is None:
+        if visible is False:
             return 401, json.dumps({"success": False, "message": "Unauthorized"}).encode()
         query = request.query
         try:
@@ -297,7 +298,8 @@ class FakeHamsa(LoopbackServer):
             return 400, json.dumps({"success": False, "message": "Bad Request"}).encode()
         statuses = set(query.getall("status", []))
         agent = query.get("voiceAgentId")
-        everything = [self.conversations[i] for i in visible if i in self.conversations]
+        ids = visible if isinstance(visible, set) else set(self.conversations)
+        everything = [self.conversations[i] for i in ids if i in self.conversations]
         matching = [
             c
             for c in everything
