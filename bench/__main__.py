@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from bench import measures
+from bench import following, measures
 from bench.measures import Sizes
 from bench.report import LATEST_JSON, README_SNIPPET, Row, describe_machine, machine, summary_line, table, write_results
 
@@ -27,6 +27,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "render": measures.rendering,
     "memory": measures.memory,
     "startup": measures.startup,
+    "webhooks": following.webhook_ack,
+    "alerts": following.webhook_to_alert,
 }
 
 BUSY_LOAD = 0.25  # load average per core above which other work skews the figures
@@ -36,6 +38,8 @@ NOTES = [
     "Ack latency: a new conversation per command, so each one waits on Hamsa; every burst is answered before the next.",
     "Added latency: a new conversation per event, Hamsa answering after 50 ms, which is subtracted.",
     "Throughput: best of the interleaved runs for each app, 32 requests in flight, until the last chat.unfurl arrived.",
+    "Webhooks: each acknowledgement includes the durable write to the outbox (the embedded SQLite store).",
+    "Webhook → alert: from sending call.ended to the alert's chat.postMessage; the stand-in Hamsa answers at once.",
 ]
 
 

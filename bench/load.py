@@ -13,7 +13,7 @@ from typing import Self, TypeVar
 import aiohttp
 
 from bench.stand_ins import conversation_link
-from bot.sandbox.slack_requests import event_callback, link_shared_event, sign, slash_command
+from bot.sandbox.slack_requests import DEFAULT_CHANNEL, event_callback, link_shared_event, sign, slash_command
 from bot.sandbox.stack import SIGNING_SECRET
 
 EVENTS_PATH = "/slack/events"
@@ -35,8 +35,8 @@ def signed(body: str, content_type: str, key: str = "") -> Signed:
     return Signed(body.encode(), headers, key)
 
 
-def hamsa_command(text: str, response_url: str) -> Signed:
-    return signed(*slash_command(text, response_url=response_url))
+def hamsa_command(text: str, response_url: str, channel_id: str = DEFAULT_CHANNEL) -> Signed:
+    return signed(*slash_command(text, response_url=response_url, channel_id=channel_id))
 
 
 def link_shared(conversation_ids: Sequence[str], *, source: str = "conversations_history") -> Signed:

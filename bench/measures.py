@@ -35,6 +35,8 @@ class Sizes:
     render_repeats: int = 25
     memory_conversations: int = 50_000
     startup_launches: int = 5
+    webhooks: int = 2020
+    alerts: int = 200
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -47,6 +49,8 @@ class Sizes:
             render_repeats=5,
             memory_conversations=5_000,
             startup_launches=2,
+            webhooks=420,
+            alerts=50,
         )
 
 

@@ -11,8 +11,11 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 
 from bot.delivery import Delivery, web_client
+from bot.following.outbox import Outbox
+from bot.following.webhooks import WebhookSecrets
 from bot.hamsa.client import HamsaClient
 from bot.identity import BotIdentity
 from bot.installs import authorize, install_flow
@@ -48,12 +51,20 @@ async def build_services(settings: Settings, hamsa: HamsaClient | None = None) -
     else:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         identity = BotIdentity(delivery.client_for(token), token)
+    workspaces = Workspaces(settings, store, hamsa, installations)
+    if installations is not None:
+        client_secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else ""
+        workspaces.rotator = AsyncTokenRotator(
+            client_id=settings.slack_client_id or "", client_secret=client_secret, client=delivery.client
+        )
     return Services(
         settings=settings,
         hamsa=hamsa,
         delivery=delivery,
         store=store,
-        workspaces=Workspaces(settings, store, hamsa, installations),
+        workspaces=workspaces,
+        outbox=Outbox(store.engine, store.tables, lease_seconds=settings.outbox_lease_seconds),
+        webhooks=WebhookSecrets(settings, store),
         identity=identity,
     )
 

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -30,6 +31,43 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 logger = logging.getLogger(__name__)
+
+UNREACHABLE = "unreachable"
+# Slack's answers that mean "not now": worth trying again later. Any other error stays an error.
+PASSING = frozenset(
+    {
+        UNREACHABLE,
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "server_error",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """How a Web API call went: Slack's answer, or its error code (``unreachable`` when it never answered)."""
+
+    data: dict[str, Any] | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def passing(self) -> bool:
+        """Failed for now (rate limits, Slack's own trouble): worth trying again later."""
+        return self.error in PASSING
+
+    @property
+    def ts(self) -> str | None:
+        ts = self.data.get("ts") if self.data else None
+        return ts if isinstance(ts, str) else None
+
 
 # Where the bot cannot post, a reply through the interaction's response_url still works.
 NOT_POSTABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "no_permission"})
@@ -154,11 +192,20 @@ class Delivery:
         self, slack: AsyncWebClient, ref: str, *, channel: str, thread_ts: str | None = None, **message: Any
     ) -> str | None:
         """chat.postMessage; the new message's ts, or None (logged) when Slack refused it."""
+        return (await self.post_sent(slack, ref, channel=channel, thread_ts=thread_ts, **message)).ts
+
+    async def post_sent(
+        self, slack: AsyncWebClient, ref: str, *, channel: str, thread_ts: str | None = None, **message: Any
+    ) -> Sent:
+        """chat.postMessage, saying how it went (for work that decides what to do about a failure)."""
         posting = slack.chat_postMessage(
             channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
         )
-        result = await self._call(ref, "chat.postMessage", posting)
-        return result.get("ts") if result else None
+        return await self.send(ref, "chat.postMessage", posting)
+
+    async def update(self, slack: AsyncWebClient, ref: str, *, channel: str, ts: str, **message: Any) -> Sent:
+        """chat.update of a message the app posted."""
+        return await self.send(ref, "chat.update", slack.chat_update(channel=channel, ts=ts, **message))
 
     async def unfurl(self, slack: AsyncWebClient, ref: str, *, unfurls: dict[str, Any], event: dict[str, Any]) -> bool:
         """chat.unfurl; composer events are answered by unfurl_id + source, others by channel + ts."""
@@ -167,21 +214,22 @@ class Delivery:
             target = {"unfurl_id": event.get("unfurl_id"), "source": event.get("source") or "composer"}
         else:
             target = {"channel": event.get("channel"), "ts": event.get("message_ts")}
-        return await self._call(ref, "chat.unfurl", slack.chat_unfurl(unfurls=unfurls, **target)) is not None
+        return (await self.send(ref, "chat.unfurl", slack.chat_unfurl(unfurls=unfurls, **target))).ok
 
-    async def _call(
-        self, ref: str, method: str, call: Coroutine[Any, Any, AsyncSlackResponse]
-    ) -> dict[str, Any] | None:
-        """One Web API call (retried by the client's handlers); None, logged, when it finally fails."""
+    async def send(self, ref: str, method: str, call: Coroutine[Any, Any, AsyncSlackResponse]) -> Sent:
+        """One Web API call (retried by the client's handlers); how it went, logged when it failed."""
         self._http()
         try:
             response = await call
         except SlackApiError as error:
-            code = error.response.get("error", "unknown") if error.response is not None else "unknown"
+            data = error.response.data if error.response is not None else None
+            code = data.get("error") if isinstance(data, dict) else None
+            status = error.response.status_code if error.response is not None else 0
+            code = code if isinstance(code, str) else ("http_error" if status < 500 else "server_error")
             level = logging.INFO if code in NOT_POSTABLE else logging.WARNING
             logger.log(level, "slack %s failed ref=%s error=%.60s", method, ref, code)
-            return None
+            return Sent(None, code)
         except (aiohttp.ClientError, TimeoutError) as error:
             logger.warning("slack %s failed ref=%s error=%s", method, ref, type(error).__name__)
-            return None
-        return response.data if isinstance(response.data, dict) else {}
+            return Sent(None, UNREACHABLE)
+        return Sent(response.data if isinstance(response.data, dict) else {}, None)

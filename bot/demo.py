@@ -14,17 +14,20 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from bot.actions import LOGS_PAGE, SHOW_LOGS
+from bot.following.webhooks import WEBHOOK_PATH
 from bot.observability import configure_logging
 from bot.render.logs import NEWER
-from bot.render.terminal import block_kit_builder_url, blocks_to_text
-from bot.sandbox.fake_hamsa import FakeHamsa
-from bot.sandbox.samples import DOCUMENTED_ID, LONG_ID
+from bot.render.terminal import block_kit_builder_url, blocks_to_text, mrkdwn_to_text
+from bot.sandbox.fake_hamsa import FakeHamsa, send_webhook, webhook_event
+from bot.sandbox.samples import DOCUMENTED_ID, FAILED_ID, IN_PROGRESS_ID, LONG_ID
 from bot.sandbox.slack_requests import link_shared_event
 from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, Stack, start_stack
 
 WAIT_SECONDS = 10.0
+DEMO_WEBHOOK_SECRET = "hsk_demo-webhook-secret"
 RULE = "═" * 72
 
 
@@ -45,6 +48,9 @@ async def run_demo(verbose: bool = False, *, hamsa: FakeHamsa | None = None) -> 
         try:
             async with await start_stack(hamsa=hamsa) as stack:
                 await _walkthrough(stack)
+            secret = SecretStr(DEMO_WEBHOOK_SECRET)
+            async with await start_stack(hamsa_webhook_secret=secret, live_poll_seconds=60.0) as stack:
+                await _following(stack)
         except DemoFailed as error:
             print(f"\nDemo failed: {error}", file=sys.stderr)
             return 1
@@ -124,6 +130,53 @@ async def _walkthrough(stack: Stack) -> None:
     newer = _button_value(posted["blocks"], LOGS_PAGE, "the posted logs", label=NEWER)
     await _send(stack, sender.action(LOGS_PAGE, newer, response_url=page_url, message=posted), NEWER)
     _show(f"5. {NEWER} → page 2 replaces page 1", _reply(stack, page_url, NEWER)["blocks"])
+
+
+async def _following(stack: Stack) -> None:
+    """Following calls: a live preview that updates itself, and an alert in a subscribed channel."""
+    slack, sender, hamsa = stack.slack, stack.sender, stack.hamsa
+    if stack.services.identity is not None:
+        await stack.services.identity.known.wait()
+    webhook_url = stack.server.url + WEBHOOK_PATH
+
+    async def webhook(event_type: str, conversation_id: str) -> None:
+        sent = await send_webhook(
+            webhook_url,
+            f"Bearer {DEMO_WEBHOOK_SECRET}",
+            webhook_event(event_type, hamsa.conversations[conversation_id]),
+        )
+        if sent.status_code != 200:
+            raise DemoFailed(f"the app answered Hamsa's {event_type} webhook with HTTP {sent.status_code}")
+        await stack.services.worker.until_idle(WAIT_SECONDS)
+        await stack.services.background.drain(WAIT_SECONDS)
+
+    # 6. A call still going, pasted: its preview says so.
+    link = f"https://{stack.settings.hamsa_link_domains[0]}/conversations/{IN_PROGRESS_ID}"
+    await _send(stack, sender.event(link_shared_event([link])), "link_shared")
+    live = _call(stack, "chat.unfurl", "the live call's link")["unfurls"][link]["blocks"]
+    _show("6. A link to a call in progress → its preview says so, and the app keeps watching it", live)
+
+    # 7. Hamsa's webhook says the call ended: the same preview is drawn again.
+    call = hamsa.conversations[IN_PROGRESS_ID]
+    call.update(status="COMPLETED", callDuration=184, mediaUrl="https://storage.example.com/recordings/live.mp3")
+    call["jobResponse"] = {"transcription": [{"Agent": "Hello!"}, {"User": "My order is late"}]}
+    call["logs"] = [{"id": "l1", "timestamp": "2025-03-04T09:02:00Z", "payload": {}}]
+    await webhook("call.ended", IN_PROGRESS_ID)
+    unfurls = slack.calls_to("chat.unfurl")
+    if len(unfurls) < 2 or link not in unfurls[-1].params.get("unfurls", {}):
+        raise DemoFailed("the preview was not drawn again when the call ended")
+    _show(
+        "7. Hamsa's call.ended webhook → the same preview, updated in place",
+        unfurls[-1].params["unfurls"][link]["blocks"],
+    )
+
+    # 8. A channel subscribed to failed calls gets an alert, with triage buttons.
+    await _send(stack, sender.command("subscribe failed no-answer", slack.new_response_url()), "/hamsa subscribe")
+    confirmation = _call(stack, "chat.postMessage", "/hamsa subscribe")
+    print(f"\n{RULE}\n8. /hamsa subscribe failed no-answer → in the channel: {mrkdwn_to_text(confirmation['text'])}")
+    await webhook("call.ended", FAILED_ID)
+    alert = _call(stack, "chat.postMessage", "the alert for a failed call")
+    _show("   … and when a call fails, the alert (Take it / Resolved, and the thread to discuss it)", alert["blocks"])
 
 
 def _show(heading: str, blocks: list[dict[str, Any]]) -> None:

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.messages import SLACK_TOKEN_REFUSED
+from bot.store.workspaces import WorkspaceKey
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +67,21 @@ class BotIdentity(AsyncAuthorize):
         self._first_retry = first_retry
         self._max_retry = max_retry
         self._result: AuthorizeResult | None = None
+        self._answer: dict[str, object] | None = None
         self._task: asyncio.Task[None] | None = None
         self.known = asyncio.Event()
         self.refused = asyncio.Event()
         self.refusal: TokenRefused | None = None
+
+    @property
+    def workspace(self) -> WorkspaceKey | None:
+        """The one workspace's key, once Slack said whose the token is."""
+        if self._result is None:
+            return None
+        answer = self._answer or {}
+        return WorkspaceKey.of(
+            self._result.enterprise_id, self._result.team_id, org_install=bool(answer.get("is_enterprise_install"))
+        )
 
     def start(self) -> None:
         """Asks Slack who the token belongs to, in the background; neither start-up nor requests wait."""
@@ -96,6 +108,7 @@ class BotIdentity(AsyncAuthorize):
             except (aiohttp.ClientError, TimeoutError) as error:
                 reason = type(error).__name__
             else:
+                self._answer = dict(answer.data) if isinstance(answer.data, dict) else {}
                 self._result = AuthorizeResult.from_auth_test_response(bot_token=self._token, auth_test_response=answer)
                 logger.info("slack token works: bot user=%s team=%s", self._result.bot_user_id, self._result.team_id)
                 self.known.set()

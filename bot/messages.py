@@ -22,7 +22,9 @@ USAGE = (
     "In a thread, mention the app instead: `@Hamsa &lt;ID or link&gt;`, or use the message shortcut "
     "*Preview Hamsa conversation*. Pasted conversation links unfurl by themselves.\n"
     "In a channel, `/hamsa mute` stops those previews there, `/hamsa unmute` brings them back, and "
-    "`/hamsa settings` shows what the channel gets."
+    "`/hamsa settings` shows what the channel gets.\n"
+    "*Alerts in a channel:* `/hamsa subscribe [statuses] [agent &lt;name or ID&gt;]`, `/hamsa unsubscribe`, "
+    "`/hamsa subscriptions`."
 )
 NOT_A_REFERENCE = ":thinking_face: That is not a conversation ID or a Hamsa conversation link."
 NO_REFERENCE_IN_MESSAGE = ":thinking_face: I found no Hamsa conversation ID or link in that message."

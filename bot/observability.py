@@ -78,7 +78,7 @@ def configure_logging(level: str, secrets: Iterable[str], stream: Any = None) ->
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Library chatter (every HTTP call) is noise at INFO.
-    for noisy in ("httpx", "httpcore", "aiohttp.access", "slack_sdk"):
+    for noisy in ("httpx", "httpcore", "aiohttp.access", "slack_sdk", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # slack_sdk formats every request and response into a debug line unless the module's own logger
     # has a level above DEBUG (a parent's is not enough); with the messages' blocks that is costly.

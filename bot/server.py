@@ -19,6 +19,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import build_app, build_services, dispatch
+from bot.following.webhooks import MAX_WEBHOOK_BYTES, WEBHOOK_PATH, receive
 from bot.identity import BotIdentity, TokenRefused
 from bot.services import Services
 from bot.settings import Settings
@@ -70,7 +71,10 @@ def well_formed(body: dict[str, Any]) -> bool:
     return True
 
 
-def http_app(bolt: AsyncApp) -> web.Application:
+def http_app(bolt: AsyncApp, services: Services | None = None) -> web.Application:
+    """The routes: Slack's requests, health, the install pages (multi-workspace mode) and, given the
+    app's services, Hamsa's webhooks. The benchmark's bare Bolt app uses it without services."""
+
     async def events(request: web.Request) -> web.Response:
         try:
             raw = (await request.read()).decode("utf-8")
@@ -97,9 +101,21 @@ def http_app(bolt: AsyncApp) -> web.Application:
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
+    async def hamsa_webhook(request: web.Request) -> web.Response:
+        assert services is not None  # the route exists only with services
+        if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
+            return web.json_response({"ok": False}, status=413)
+        body = await request.content.read(MAX_WEBHOOK_BYTES + 1)
+        if len(body) > MAX_WEBHOOK_BYTES:
+            return web.json_response({"ok": False}, status=413)
+        status = await receive(services, request.headers.get("Authorization"), body)
+        return web.json_response({"ok": status == 200}, status=status)
+
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_post(EVENTS_PATH, events)
     app.router.add_get(HEALTH_PATH, health)
+    if services is not None:
+        app.router.add_post(WEBHOOK_PATH, hamsa_webhook)
     flow = bolt.oauth_flow
     if flow is not None:
         # Multi-workspace mode: Bolt's "Add to Slack" page and its OAuth callback.
@@ -134,12 +150,13 @@ class RunningServer:
 async def start_http(settings: Settings, services: Services | None = None) -> RunningServer:
     """Starts serving on ``settings.host``/``port``; who the bot is, is asked of Slack meanwhile."""
     services = services or await build_services(settings)
-    runner = web.AppRunner(http_app(build_app(services)), access_log=None, shutdown_timeout=5)
+    runner = web.AppRunner(http_app(build_app(services), services), access_log=None, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
     await site.start()
     if services.identity is not None:
         services.identity.start()
+    services.worker.start()  # pending work (from before a restart too) resumes now
     port = runner.addresses[0][1]
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     logger.info("serving HTTP on %s:%s (Slack requests at %s)", settings.host, port, EVENTS_PATH)
@@ -202,6 +219,7 @@ async def _serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:
     handler = LoggedSocketModeHandler(build_app(services), app_token)
     if services.identity is not None:
         services.identity.start()
+    services.worker.start()
     # The client retries a refused or unreachable connection forever: a stop must not wait for it.
     connecting = asyncio.create_task(handler.connect_async())
     stopping = asyncio.create_task(_until_stopped(stop, services.identity))

@@ -6,25 +6,37 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.actions import post_in_thread_button, share_button
 from bot.background import Background, Tell
 from bot.channels import ChannelSharing
 from bot.delivery import Delivery
+from bot.following import previews
+from bot.following.calls import handle_call, handle_poll
+from bot.following.outbox import Outbox
+from bot.following.pacing import Pacer
+from bot.following.previews import POLL, Preview
+from bot.following.webhooks import CALL, WebhookSecrets
+from bot.following.worker import Worker
 from bot.hamsa.client import HamsaClient
 from bot.hamsa.errors import ConversationNotFound, HamsaError, InvalidConversationId
 from bot.hamsa.models import Conversation
 from bot.identity import BotIdentity
+from bot.looks import Look
 from bot.messages import NOT_CONNECTED, NOT_SHOWN_HERE, error_text, notice_blocks
 from bot.policy import Place, Visibility
 from bot.render.logs import LogsPage, render_logs_page
-from bot.render.summary import render_condensed, render_summary, summary_text
+from bot.render.summary import render_condensed, render_summary, slack_date, summary_text
 from bot.settings import Settings
 from bot.state.memory import MemoryState
 from bot.store.store import Store
+from bot.store.workspaces import WorkspaceKey
 from bot.workspaces import Workspace, Workspaces, key_of
 
 logger = logging.getLogger("bot.lookup")
@@ -64,10 +76,38 @@ class Services:
     delivery: Delivery
     store: Store
     workspaces: Workspaces
+    outbox: Outbox
+    webhooks: WebhookSecrets
     identity: BotIdentity | None = None  # single-workspace mode: the one bot token's identity
     background: Background = field(default_factory=Background)
     state: MemoryState = field(default_factory=MemoryState)
     sharing: ChannelSharing = field(default_factory=ChannelSharing)
+    pacer: Pacer = field(default_factory=Pacer)
+    worker: Worker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.worker = Worker(
+            self.outbox,
+            {CALL: partial(handle_call, self), POLL: partial(handle_poll, self)},
+            housekeeping=partial(previews.prune, self),
+        )
+
+    async def workspace_by_id(self, workspace_id: str) -> Workspace | None:
+        """A workspace for work with no request behind it (webhooks, polls); None once the app is gone from it."""
+        key = WorkspaceKey.parse(workspace_id)
+        token = await self.workspaces.bot_token(key)
+        if not token:
+            return None
+        return await self.workspaces.get(key, self.delivery.client_for(token))
+
+    async def remember(self, workspace: Workspace, conversation: Conversation, preview: Preview) -> None:
+        """Keeps ``preview`` showing the call as it changes (nothing to do once the call is settled)."""
+        if not conversation.settled:
+            await previews.remember(self, workspace, conversation, preview)
+
+    def single_workspace(self) -> WorkspaceKey | None:
+        """Single-workspace mode: the one workspace, once Slack said which it is."""
+        return self.identity.workspace if self.identity is not None else None
 
     async def workspace(self, context: AsyncBoltContext) -> Workspace:
         """The request's workspace, resolved once and handed down."""
@@ -132,6 +172,34 @@ class Services:
     def visibility(workspace: Workspace, place: Place) -> Visibility:
         return workspace.policy.visibility(place)
 
+    def show(
+        self, workspace: Workspace, conversation: Conversation, look: Look, *, updated_at: float | None = None
+    ) -> dict[str, Any]:
+        """The message for a call as ``look`` shows it; ``updated_at`` (epoch) says when it was last drawn again."""
+        notes = []
+        if look.shared_by:
+            notes.append(f"Shared by <@{look.shared_by}>")
+        if updated_at is not None:
+            notes.append(f"Updated {slack_date(datetime.fromtimestamp(updated_at, UTC))}")
+        footer = " · ".join(notes) or None
+        if look.condensed:
+            return self.condensed(
+                workspace, conversation, place=look.place, logs_thread_ts=look.logs_thread_ts, footer=footer
+            )
+        buttons = []
+        if look.share_button:
+            buttons.append(share_button(conversation.id))
+        if look.post_in_thread_ts:
+            buttons.append(post_in_thread_button(conversation.id, look.post_in_thread_ts))
+        return self.summary(
+            workspace,
+            conversation,
+            place=look.place,
+            extra_buttons=tuple(buttons),
+            footer=footer,
+            logs_thread_ts=look.logs_thread_ts,
+        )
+
     def summary(
         self,
         workspace: Workspace,
@@ -187,6 +255,7 @@ class Services:
         )
 
     async def aclose(self, drain_seconds: float = 10.0) -> None:
+        await self.worker.stop(drain_seconds)
         await self.background.drain(drain_seconds)
         await self.hamsa.aclose()
         await self.delivery.aclose()

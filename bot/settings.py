@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     shared_channels: Literal["off", "condensed", "full"] = "condensed"
     show_transcript_quotes: bool = True
     recording_in_channels: bool = True
+    # Following calls: the webhook secret in single-workspace mode, and polling where no webhooks come.
+    hamsa_webhook_secret: SecretStr | None = None
+    live_poll_seconds: float = Field(default=15.0, gt=0)
+    # How long a process may hold queued work before another may take it over (it died mid-work).
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
 
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
@@ -133,6 +138,7 @@ class Settings(BaseSettings):
             self.slack_app_token,
             self.slack_client_secret,
             self.hamsa_api_key,
+            self.hamsa_webhook_secret,
             self.encryption_keys,
         ]
         found = [v.get_secret_value() for v in values if v is not None]

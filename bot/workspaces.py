@@ -18,6 +18,7 @@ from typing import Any
 from cachetools import TTLCache
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hamsa.client import HamsaClient
@@ -90,6 +91,7 @@ class Workspaces:
         self.installations = installations
         self._stored: TTLCache[str, _Stored] = TTLCache(maxsize=10_000, ttl=CACHE_SECONDS)
         self._people: TTLCache[tuple[str, str], bool] = TTLCache(maxsize=10_000, ttl=PEOPLE_SECONDS)
+        self.rotator: AsyncTokenRotator | None = None  # set with the Web API client, in multi-workspace mode
 
     @property
     def multi(self) -> bool:
@@ -137,6 +139,28 @@ class Workspaces:
             enterprise_id=key.enterprise_id, team_id=key.team_id, is_enterprise_install=key.is_org_install
         )
         return installation.user_id if installation is not None else None
+
+    async def bot_token(self, key: WorkspaceKey) -> str | None:
+        """The workspace's bot token for work outside any request (None once the app is uninstalled).
+
+        Bolt refreshes a rotating token as requests come; work with no request behind it (a webhook's
+        alert at night) refreshes it here the same way, through slack_sdk's token rotator.
+        """
+        if not self.multi:
+            return self.settings.slack_bot_token.get_secret_value() if self.settings.slack_bot_token else None
+        if self.installations is None:
+            return None
+        bot = await self.installations.async_find_bot(
+            enterprise_id=key.enterprise_id, team_id=key.team_id, is_enterprise_install=key.is_org_install
+        )
+        if bot is None:
+            return None
+        if bot.bot_refresh_token and self.rotator is not None:
+            refreshed = await self.rotator.perform_bot_token_rotation(bot=bot, minutes_before_expiration=120)
+            if refreshed is not None:
+                await self.installations.async_save_bot(refreshed)
+                bot = refreshed
+        return bot.bot_token
 
     # ---- who may manage ---------------------------------------------------------------------
 

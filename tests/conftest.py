@@ -35,7 +35,9 @@ def production_logging() -> Iterator[io.StringIO]:
     """
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
-    noisy = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "aiohttp.access", "slack_sdk")}
+    noisy = {
+        name: logging.getLogger(name).level for name in ("httpx", "httpcore", "aiohttp.access", "slack_sdk", "alembic")
+    }
     stream = io.StringIO()
     configure_logging("DEBUG", [SIGNING_SECRET, BOT_TOKEN, HAMSA_KEY], stream)
     yield stream

@@ -71,7 +71,9 @@ def published_for(stack: Stack, user: str) -> dict:
 
 
 def action_ids(view: dict) -> list[str]:
-    return [e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    """The buttons of the Hamsa connection (App Home has others, for webhooks)."""
+    blocks = [b for b in view["blocks"] if b["type"] == "actions" and b.get("block_id") == "hamsa_connection"]
+    return [e["action_id"] for b in blocks for e in b["elements"]]
 
 
 # ---- "Add to Slack" ----------------------------------------------------------------------------

@@ -244,12 +244,23 @@ async def test_slack_posting_rules(slack: FakeSlack, http: httpx.AsyncClient) ->
 
 
 async def test_slack_injected_rate_limit(slack: FakeSlack, http: httpx.AsyncClient) -> None:
+    posted = await http.post(
+        slack.api_url + "chat.postMessage", headers=_bearer(), json={"channel": "C0SUPPORT", "text": "x"}
+    )
     slack.inject("chat.update", SlackFault.rate_limited(3))
-    args = {"channel": "C0SUPPORT", "ts": "1.2", "text": "x"}
+    args = {"channel": "C0SUPPORT", "ts": posted.json()["ts"], "text": "x"}
     limited = await http.post(slack.api_url + "chat.update", headers=_bearer(), json=args)
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "3"
     assert limited.json()["error"] == "ratelimited"
     assert (await http.post(slack.api_url + "chat.update", headers=_bearer(), json=args)).json()["ok"] is True
+
+
+async def test_chat_update_finds_only_messages_the_app_posted(slack: FakeSlack, http: httpx.AsyncClient) -> None:
+    unknown = {"channel": "C0SUPPORT", "ts": "1700000000.000001", "text": "x"}
+    assert (await http.post(slack.api_url + "chat.update", headers=_bearer(), json=unknown)).json() == {
+        "ok": False,
+        "error": "message_not_found",
+    }
 
 
 async def test_response_url_limits(slack: FakeSlack, http: httpx.AsyncClient) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -48,8 +50,68 @@ def installation(workspace: WorkspaceKey, *, bot_token: str = BOT_TOKEN) -> Inst
     )
 
 
+FILLED = (
+    "slack_installations",
+    "slack_bots",
+    "hamsa_connections",
+    "workspace_settings",
+    "muted_channels",
+    "webhook_secrets",
+    "webhook_deliveries",
+    "outbox",
+    "live_previews",
+    "subscriptions",
+    "alerts",
+)
+
+
 async def fill(store: Store, workspace: WorkspaceKey) -> None:
+    """A row of this workspace in every table that holds a workspace's data."""
     await store.installation_store(CLIENT_ID).async_save(installation(workspace))
+    tables, now, wid = store.tables, time.time(), workspace.id
+    rows = {
+        tables.webhook_secrets: {
+            "secret": "hsk_x" + wid,
+            "secret_hash": "h" + wid,
+            "created_by": "U0A",
+            "created_at": datetime.now(UTC),
+        },
+        tables.webhook_deliveries: {"last_at": now},
+        tables.outbox: {
+            "kind": "call",
+            "dedupe_key": "k" + wid,
+            "payload": {},
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+        tables.live_previews: {
+            "conversation_id": "c",
+            "place": "message",
+            "channel_id": "C1",
+            "message_ts": "1.2",
+            "look": {},
+            "shown": "x",
+            "created_at": now,
+            "expires_at": now + 60,
+        },
+        tables.subscriptions: {
+            "channel_id": "C1",
+            "statuses": ["FAILED"],
+            "created_by": "U0A",
+            "created_at": datetime.now(UTC),
+        },
+        tables.alerts: {
+            "subscription_id": 1,
+            "conversation_id": "c" + wid,
+            "channel_id": "C1",
+            "state": "open",
+            "created_at": now,
+        },
+    }
+    async with store.engine.begin() as db:
+        for table, values in rows.items():
+            await db.execute(table.insert().values(workspace_id=wid, **values))
     await store.workspaces.connect(
         workspace, api_key=HAMSA_KEY, api_url="https://api.tryhamsa.com", region="eu", user_id="U0A"
     )
@@ -138,8 +200,8 @@ async def test_rotation_re_encrypts_everything_with_the_first_key(database_url: 
     store = await Store.open(database_url, f"{new},{old}", client_id=CLIENT_ID)
     rewritten = await store.rotate_keys()
     await store.aclose()
-    # two tokens in each of Slack's two tables, the Hamsa key, and the key check
-    assert rewritten == 6
+    # two tokens in each of Slack's two tables, the Hamsa key, the webhook secret, and the key check
+    assert rewritten == 7
 
     store = await Store.open(database_url, new, client_id=CLIENT_ID)
     try:
@@ -147,11 +209,14 @@ async def test_rotation_re_encrypts_everything_with_the_first_key(database_url: 
         connection = await store.workspaces.connection(TEAM)
         async with store.engine.connect() as db:
             raw = (await db.execute(select(type_coerce(store.tables.hamsa_connections.c.api_key, Text)))).scalar_one()
+            digest = (await db.execute(select(store.tables.webhook_secrets.c.secret_hash))).scalar_one()
     finally:
         await store.aclose()
     assert found is not None and found.bot_token == BOT_TOKEN
     assert connection is not None and connection.api_key == HAMSA_KEY
     assert SecretBox([new]).decrypt(raw) == HAMSA_KEY
+    # the webhook secret's keyed hash is redone with the new key, so look-ups find it with that key alone
+    assert digest == SecretBox([new]).keyed_hash("hsk_x" + TEAM.id)
     with pytest.raises(WrongKeys):
         SecretBox([old]).decrypt(raw)
 
@@ -196,13 +261,11 @@ async def test_forget_deletes_every_row_of_one_workspace_and_nothing_else(databa
         )
     finally:
         await store.aclose()
-    assert remaining == {
-        "slack_installations": [(None, "T0OTHER")],
-        "slack_bots": [(None, "T0OTHER")],
-        "hamsa_connections": [("-", "T0OTHER")],
-        "workspace_settings": [("-", "T0OTHER")],
-        "muted_channels": [("-", "T0OTHER")],
+    # every table that holds a workspace's data holds only the other workspace's rows
+    assert {name: rows for name, rows in remaining.items() if name in FILLED} == {
+        name: ([(None, "T0OTHER")] if name.startswith("slack_") else [("-", "T0OTHER")]) for name in FILLED
     }
+    assert set(remaining) == set(FILLED), "a table holding workspace data is not filled by this test"
 
 
 async def test_an_org_wide_install_is_stored_and_found_by_its_organisation(database_url: str) -> None:

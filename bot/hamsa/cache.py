@@ -57,8 +57,7 @@ class ConversationCache:
         return self._entries.get(conversation_id)
 
     def ttl_for(self, conversation: Conversation) -> float:
-        settled = conversation.is_finished and not conversation.still_processing
-        return self._ttl_finished if settled else self._ttl_active
+        return self._ttl_finished if conversation.settled else self._ttl_active
 
     def store(self, conversation_id: str, conversation: Conversation, size_bytes: int) -> None:
         self._put(conversation_id, _Entry(conversation, self.ttl_for(conversation), size_bytes))

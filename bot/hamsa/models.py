@@ -32,6 +32,18 @@ class Status(StrEnum):
     TERMINATED = "TERMINATED"
 
 
+# The words people type for statuses (``/hamsa subscribe failed no-answer``, ``/hamsa recent failed``).
+STATUS_WORDS: dict[str, Status] = {
+    "completed": Status.COMPLETED,
+    "no-answer": Status.NO_ANSWER,
+    "failed": Status.FAILED,
+    "forwarded": Status.FORWARDED,
+    "terminated": Status.TERMINATED,
+    "in-progress": Status.IN_PROGRESS,
+    "pending": Status.PENDING,
+}
+WORD_OF_STATUS: dict[str, str] = {status.value: word for word, status in STATUS_WORDS.items()}
+
 FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.NO_ANSWER, Status.FAILED, Status.FORWARDED, Status.TERMINATED})
 # Calls someone answered: only these get a recording, a transcript and logs after they end.
 ANSWERED_STATUSES = frozenset({Status.COMPLETED, Status.FORWARDED, Status.TERMINATED})
@@ -137,8 +149,11 @@ class Conversation(_Lenient):
     job_response: JobResponse | None = Field(default=None, alias="jobResponse")
     logs: list[LogEntry] = Field(default_factory=list)
     call_analysis: CallAnalysis | None = Field(default=None, alias="callAnalysis")
+    voice_agent_id: str | None = Field(default=None, alias="voiceAgentId")
 
-    _coerce = field_validator("title", "status", "channel_type", "media_url", mode="before")(lambda v: _text(v))
+    _coerce = field_validator("title", "status", "channel_type", "media_url", "voice_agent_id", mode="before")(
+        lambda v: _text(v)
+    )
 
     @field_validator("id", mode="before")
     @classmethod
@@ -182,6 +197,15 @@ class Conversation(_Lenient):
             return False
         ended = ended if ended.tzinfo else ended.replace(tzinfo=UTC)
         return abs(datetime.now(UTC) - ended) < PROCESSING_WINDOW
+
+    @property
+    def settled(self) -> bool:
+        """Finished, and holding all Hamsa will add: what it shows will not change any more."""
+        return self.is_finished and not self.still_processing
+
+    @property
+    def agent_name(self) -> str | None:
+        return self.agent_details.agent_name if self.agent_details else None
 
     @property
     def ended_at(self) -> datetime | None:

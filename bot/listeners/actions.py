@@ -10,9 +10,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot import actions
-from bot.actions import ButtonValue, is_slack_ts, share_button
+from bot.actions import ButtonValue, is_slack_ts
+from bot.following.previews import MESSAGE, Preview
 from bot.hamsa.models import Conversation
 from bot.listeners.payload import part, text
+from bot.looks import Look
 from bot.messages import (
     LOGS_ALREADY_POSTED,
     LOGS_NOT_HERE,
@@ -186,7 +188,7 @@ async def turn_page(services: Services, workspace: Workspace, click: Click) -> N
 
 async def back_to_summary(services: Services, workspace: Workspace, click: Click) -> None:
     found = await services.lookup(workspace, click.value.conversation_id, click.ref)
-    message = found.message(lambda c: services.summary(workspace, c, private=True, extra_buttons=(share_button(c.id),)))
+    message = found.message(lambda c: services.show(workspace, c, Look(place=Place.PRIVATE, share_button=True)))
     await services.delivery.respond(click.response_url, click.ref, replace_original=True, **message)
 
 
@@ -199,14 +201,16 @@ async def post_summary(services: Services, workspace: Workspace, click: Click) -
     if not services.visibility(workspace, place).shown:
         await _say_privately(services, click, NOT_SHOWN_HERE)
         return
-    footer = f"Shared by <@{click.user_id}>" if click.user_id else None
-    message = services.summary(workspace, found, place=place, footer=footer)
+    look = Look(place=place, shared_by=click.user_id)
+    message = services.show(workspace, found, look)
     thread_ts = click.value.thread_ts
     posted = None
     if click.channel:
         posted = await services.delivery.post(
             workspace.slack, click.ref, channel=click.channel, thread_ts=thread_ts, **message
         )
+    if posted is not None and click.channel:
+        await services.remember(workspace, found, Preview(MESSAGE, look, channel_id=click.channel, message_ts=posted))
     if posted is None:
         # The bot is not in this conversation; the interaction's response_url can still post there.
         delivered = await services.delivery.respond(

@@ -12,10 +12,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from bot.actions import share_button
+from bot.following import alerts
+from bot.following.previews import RESPONSE_URL, Preview
 from bot.listeners import workspace_settings
 from bot.listeners.payload import text
+from bot.looks import Look
 from bot.messages import NOT_A_REFERENCE, USAGE, notice_blocks
+from bot.policy import Place
 from bot.refs import parse_conversation_ref
 from bot.services import Services
 from bot.workspaces import Workspace
@@ -55,6 +58,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "mute": workspace_settings.mute,
     "unmute": workspace_settings.unmute,
     "settings": workspace_settings.show_settings,
+    "subscribe": alerts.subscribe,
+    "unsubscribe": alerts.unsubscribe,
+    "subscriptions": alerts.subscriptions,
 }
 
 
@@ -89,5 +95,10 @@ async def preview(services: Services, workspace: Workspace, command: Command) ->
         await command.answer(services, text=NOT_A_REFERENCE, blocks=blocks)
         return
     found = await services.lookup(workspace, conversation_id, command.ref)
-    message = found.message(lambda c: services.summary(workspace, c, private=True, extra_buttons=(share_button(c.id),)))
-    await command.answer(services, **message)
+    look = Look(place=Place.PRIVATE, share_button=True)
+    if (
+        await command.answer(services, **found.message(lambda c: services.show(workspace, c, look)))
+        and found.conversation
+    ):
+        place = Preview(RESPONSE_URL, look, response_url=command.response_url)
+        await services.remember(workspace, found.conversation, place)

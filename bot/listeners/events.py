@@ -12,7 +12,9 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.actions import is_slack_ts
 from bot.delivery import in_composer
+from bot.following.previews import MESSAGE, UNFURL, Preview
 from bot.listeners.payload import part, text
+from bot.looks import Look
 from bot.messages import NO_REFERENCE_IN_MESSAGE, NOT_SHOWN_HERE, notice_blocks
 from bot.policy import Place
 from bot.refs import conversation_id_from_url, linked_and_bare_refs
@@ -102,18 +104,17 @@ async def unfurl(
     # A click inside an unfurl does not say which thread its message is in, so the logs button
     # carries the thread of a link posted as a reply.
     thread_ts = event.get("thread_ts") if is_slack_ts(event.get("thread_ts")) else None
-    unfurls: dict[str, Any] = {}
-    for url, conversation_id in by_url.items():
-        conversation = conversations.get(conversation_id)
-        if conversation is None:
-            continue
-        if len(ids) == 1:
-            # An unfurl is seen by the whole channel.
-            message = services.summary(workspace, conversation, place=place, logs_thread_ts=thread_ts)
-        else:
-            message = services.condensed(workspace, conversation, place=place, logs_thread_ts=thread_ts)
-        unfurls[url] = {"blocks": message["blocks"]}
-    await services.delivery.unfurl(workspace.slack, ref, unfurls=unfurls, event=event)
+    # An unfurl is seen by the whole channel.
+    look = Look(place=place, condensed=len(ids) > 1, logs_thread_ts=thread_ts)
+    shown = {url: conversations[c] for url, c in by_url.items() if c in conversations}
+    unfurls = {url: {"blocks": services.show(workspace, c, look)["blocks"]} for url, c in shown.items()}
+    unfurled = await services.delivery.unfurl(workspace.slack, ref, unfurls=unfurls, event=event)
+    message_ts = event.get("message_ts")
+    if unfurled and not in_composer(event) and is_slack_ts(message_ts):
+        # Unfurls of calls still going are drawn again as they change (a composer's can't be).
+        for url, conversation in shown.items():
+            preview = Preview(UNFURL, look, channel_id=text(event, "channel"), message_ts=str(message_ts), url=url)
+            await services.remember(workspace, conversation, preview)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,7 @@ async def answer_mention(
     linked = linked[:MAX_LINKS]
     bare = [conversation_id for conversation_id in bare if conversation_id not in linked][:MAX_MENTIONED]
     place = await services.place(workspace, mention.channel, said=shared)
+    found: list[Lookup] = []
     if not linked and not bare:
         message = {"text": NO_REFERENCE_IN_MESSAGE, "blocks": notice_blocks(NO_REFERENCE_IN_MESSAGE, with_usage=True)}
     elif workspace.hamsa is None:
@@ -162,19 +164,27 @@ async def answer_mention(
     elif not services.visibility(workspace, place).shown:
         message = {"text": NOT_SHOWN_HERE, "blocks": notice_blocks(NOT_SHOWN_HERE)}
     else:
-        found = await asyncio.gather(
-            *(services.lookup(workspace, conversation_id, ref) for conversation_id in bare + linked)
+        found = list(
+            await asyncio.gather(
+                *(services.lookup(workspace, conversation_id, ref) for conversation_id in bare + linked)
+            )
         )
         shown = found[: len(bare)] + [item for item in found[len(bare) :] if item.conversation is None]
         if not shown:
             return
         message = _answer(services, workspace, shown, place)
-    await services.delivery.post(workspace.slack, ref, channel=mention.channel, thread_ts=mention.thread_ts, **message)
+    ts = await services.delivery.post(
+        workspace.slack, ref, channel=mention.channel, thread_ts=mention.thread_ts, **message
+    )
+    only = found[0].conversation if found and len(bare) == 1 and not linked else None
+    if ts and only is not None:
+        preview = Preview(MESSAGE, Look(place=place), channel_id=mention.channel, message_ts=ts)
+        await services.remember(workspace, only, preview)
 
 
 def _answer(services: Services, workspace: Workspace, found: list[Lookup], place: Place) -> dict[str, Any]:
     """One conversation gets its summary; several get a condensed line (or a notice) each."""
     if len(found) == 1:
-        return found[0].message(lambda c: services.summary(workspace, c, place=place))
-    parts = [item.message(lambda c: services.condensed(workspace, c, place=place)) for item in found]
+        return found[0].message(lambda c: services.show(workspace, c, Look(place=place)))
+    parts = [item.message(lambda c: services.show(workspace, c, Look(place=place, condensed=True))) for item in found]
     return {"text": "\n".join(p["text"] for p in parts), "blocks": [b for p in parts for b in p["blocks"]]}

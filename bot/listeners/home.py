@@ -14,10 +14,22 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
+from bot.following.alerts import rules_of
+from bot.following.webhooks import WEBHOOK_PATH
 from bot.hamsa.errors import HamsaError, HamsaUnauthorized
+from bot.installs import public_address
 from bot.listeners.payload import part, text
 from bot.policy import parse_domains
-from bot.render.home import CONNECT_HAMSA, DISCONNECT_HAMSA, ConnectionFacts, HomeFacts, render_home
+from bot.render.alerts import rule_line
+from bot.render.home import (
+    CONNECT_HAMSA,
+    DISCONNECT_HAMSA,
+    REGENERATE_WEBHOOK_SECRET,
+    ConnectionFacts,
+    HomeFacts,
+    WebhookFacts,
+    render_home,
+)
 from bot.render.modals import (
     API_KEY_BLOCK,
     CHECKING,
@@ -65,6 +77,12 @@ def register(app: AsyncApp, services: Services) -> None:
         user = text(part(body, "user"), "id")
         services.background.spawn(disconnect(services, context, user), context["ref"])
 
+    @app.action(REGENERATE_WEBHOOK_SECRET)
+    async def regenerate_clicked(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        user = text(part(body, "user"), "id")
+        services.background.spawn(regenerate_webhook_secret(services, context, user), context["ref"])
+
     @app.view(CONNECT_VIEW)
     async def connect_submitted(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await submit_connection(services, context, ack, body)
@@ -89,13 +107,37 @@ async def home_facts(services: Services, workspace: Workspace, user_id: str) -> 
         facts = ConnectionFacts(
             connection.region, connection.key_last4, connection.connected_by, connection.connected_at
         )
+    can_manage = await services.workspaces.can_manage(workspace, user_id)
+    rules = await rules_of(services, workspace.key.id)
     return HomeFacts(
         connection=facts,
         from_environment=connection is not None and connection.from_environment,
-        can_manage=await services.workspaces.can_manage(workspace, user_id),
+        can_manage=can_manage,
         managers=services.workspaces.managers_in_words(workspace),
         policy=workspace.policy,
+        webhook=await webhook_facts(services, workspace, user_id) if can_manage else None,
+        subscriptions=tuple(rule_line(rule.facts(), with_channel=True) for rule in rules),
     )
+
+
+async def webhook_facts(services: Services, workspace: Workspace, user_id: str) -> WebhookFacts:
+    """The webhook's URL and Authorization value, made on the first look by a manager."""
+    secret = await services.webhooks.secret_for(workspace.key, user_id)
+    return WebhookFacts(
+        url=public_address(services.settings, WEBHOOK_PATH),
+        path_only=services.settings.public_url is None,
+        authorization=f"Bearer {secret}" if secret else None,
+        from_environment=services.webhooks.from_environment is not None,
+    )
+
+
+async def regenerate_webhook_secret(services: Services, context: AsyncBoltContext, user_id: str) -> None:
+    workspace = await services.workspace(context)
+    if not await services.workspaces.can_manage(workspace, user_id):
+        logger.warning("refused: webhook secret by someone who may not manage ref=%s user=%s", context["ref"], user_id)
+        return
+    await services.webhooks.regenerate(workspace.key, user_id)
+    await publish_home(services, context, user_id)
 
 
 async def open_connect(services: Services, context: AsyncBoltContext, user_id: str, trigger_id: str) -> None:

@@ -6,10 +6,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from bot.actions import PREVIEW_SHORTCUT, is_slack_ts, post_in_thread_button
+from bot.actions import PREVIEW_SHORTCUT, is_slack_ts
+from bot.following.previews import RESPONSE_URL, Preview
 from bot.hamsa.models import Conversation
 from bot.listeners.payload import message_text, part, text
+from bot.looks import Look
 from bot.messages import NO_REFERENCE_IN_MESSAGE, notice_blocks
+from bot.policy import Place
 from bot.refs import find_conversation_refs
 from bot.services import Services
 
@@ -37,8 +40,10 @@ async def answer(
         return
 
     def preview(conversation: Conversation) -> dict[str, Any]:
-        buttons = (post_in_thread_button(conversation.id, thread_ts),) if thread_ts else ()
-        return services.summary(workspace, conversation, private=True, extra_buttons=buttons)
+        return services.show(workspace, conversation, Look(place=Place.PRIVATE, post_in_thread_ts=thread_ts))
 
     found = await services.lookup(workspace, ids[0], ref)
-    await services.delivery.respond(response_url, ref, response_type="ephemeral", **found.message(preview))
+    answered = await services.delivery.respond(response_url, ref, response_type="ephemeral", **found.message(preview))
+    if answered and found.conversation is not None:
+        look = Look(place=Place.PRIVATE, post_in_thread_ts=thread_ts)
+        await services.remember(workspace, found.conversation, Preview(RESPONSE_URL, look, response_url=response_url))

@@ -40,6 +40,23 @@ HOW_TO_USE = (
     "• *Show logs* on a preview puts the transcript and logs in the thread."
 )
 REGIONS = {"eu": "EU", "uae": "UAE"}
+REGENERATE_WEBHOOK_SECRET = "hamsa_webhook_regenerate"
+FOLLOWING = (
+    "*Follow calls live*\nWith Hamsa's webhooks, previews of calls in progress update themselves and "
+    "channels get alerts (`/hamsa subscribe` in a channel). In Hamsa, add a webhook for your agents with:"
+)
+WEBHOOK_URL = "• URL: `{url}`"
+NOT_PUBLIC = " _(on this app's public address: set `PUBLIC_URL` to see it in full)_"
+WEBHOOK_AUTH = "• Authorization header: {value}"
+WEBHOOK_NO_SECRET = (
+    "• The app can't keep a webhook secret until `ENCRYPTION_KEYS` is set (or `HAMSA_WEBHOOK_SECRET`, "
+    "for an app set up for one workspace). Until then, calls in progress are polled instead."
+)
+WEBHOOK_FROM_ENVIRONMENT = "• The secret is `HAMSA_WEBHOOK_SECRET`, set where the app runs."
+REGENERATE_LABEL = "New secret"
+REGENERATE_CONFIRM = "Hamsa's webhooks with the current secret will be refused until you paste the new one in Hamsa."
+NO_ALERTS = "No channel gets alerts yet: type `/hamsa subscribe` in a channel."
+MAX_LISTED_RULES = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +70,24 @@ class ConnectionFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookFacts:
+    """Where Hamsa sends webhooks for this workspace, and what it must send (shown to managers only)."""
+
+    url: str  # the full URL, or the path when PUBLIC_URL is not set
+    path_only: bool  # PUBLIC_URL is not set: only the path is known
+    authorization: str | None  # "Bearer …", or None when the app can't keep a secret
+    from_environment: bool = False  # HAMSA_WEBHOOK_SECRET sets it (single-workspace mode)
+
+
+@dataclass(frozen=True, slots=True)
 class HomeFacts:
     connection: ConnectionFacts | None
     from_environment: bool
     can_manage: bool
     managers: str  # who may manage, in words (mrkdwn written by the app)
     policy: Policy  # what the workspace decided: its Settings section
+    webhook: WebhookFacts | None = None
+    subscriptions: tuple[str, ...] = ()  # each rule in words (mrkdwn written by the app)
 
 
 def region_label(region: str) -> str:
@@ -116,11 +145,48 @@ def _connection_blocks(facts: HomeFacts) -> list[dict[str, Any]]:
     return blocks
 
 
+def _following_blocks(facts: HomeFacts) -> list[dict[str, Any]]:
+    """Live updates and alerts: the webhook for managers to paste into Hamsa, and every channel's alerts."""
+    lines = [FOLLOWING]
+    webhook = facts.webhook
+    blocks: list[dict[str, Any]] = []
+    if not facts.can_manage:
+        lines.append(f"{facts.managers} can see how Hamsa's webhooks are set up here.")
+    elif webhook is not None:
+        where = WEBHOOK_URL.format(url=inline(webhook.url, 300))
+        if webhook.path_only:
+            where += NOT_PUBLIC
+        lines.append(where)
+        if webhook.authorization:
+            lines.append(WEBHOOK_AUTH.format(value=code(webhook.authorization, 200)))
+        else:
+            lines.append(WEBHOOK_NO_SECRET)
+        if webhook.from_environment:
+            lines.append(WEBHOOK_FROM_ENVIRONMENT)
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+    if facts.can_manage and webhook is not None and webhook.authorization and not webhook.from_environment:
+        confirm = {
+            "title": {"type": "plain_text", "text": "New webhook secret?"},
+            "text": {"type": "plain_text", "text": REGENERATE_CONFIRM},
+            "confirm": {"type": "plain_text", "text": REGENERATE_LABEL},
+            "deny": {"type": "plain_text", "text": "Keep it"},
+        }
+        button = _button(REGENERATE_LABEL, REGENERATE_WEBHOOK_SECRET, confirm=confirm)
+        blocks.append({"type": "actions", "block_id": "hamsa_webhook", "elements": [button]})
+    rules = "\n".join(f"• {line}" for line in facts.subscriptions[:MAX_LISTED_RULES]) or NO_ALERTS
+    if len(facts.subscriptions) > MAX_LISTED_RULES:
+        rules += f"\n… and {len(facts.subscriptions) - MAX_LISTED_RULES} more"
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Channel alerts*\n{rules}"}})
+    return blocks
+
+
 def render_home(facts: HomeFacts) -> dict[str, Any]:
     """The ``home`` view for one person."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": HEADER}},
         *_connection_blocks(facts),
+        {"type": "divider"},
+        *_following_blocks(facts),
         {"type": "divider"},
         {"type": "section", "text": {"type": "mrkdwn", "text": HOW_TO_USE}},
         {"type": "divider"},

@@ -247,7 +247,7 @@ def render_condensed(
     """One line per conversation, for messages that link several (seen by the channel).
 
     Also all a channel shared with other organisations sees by default: without ``logs``, no button.
-    ``footer`` is trusted mrkdwn written by the app (e.g. who shared it).
+    ``footer`` is trusted mrkdwn written by the app (who shared it, when it was last updated).
     """
     title = title_of(conversation, 120, phone_mask(conversation, show_numbers=show_numbers))
     line = " · ".join(

@@ -25,6 +25,9 @@ _EMOJI = {
     ":mag:": "🔍",
     ":lock:": "🔒",
     ":thinking_face:": "🤔",
+    ":speech_balloon:": "💬",
+    ":raising_hand:": "🙋",
+    ":bell:": "🔔",
 }
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]*)>")

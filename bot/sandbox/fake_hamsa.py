@@ -12,10 +12,11 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
+import httpx
 from aiohttp import web
 
 from bot.sandbox.lifecycle import LoopbackServer
@@ -245,21 +246,22 @@ class FakeHamsa(LoopbackServer):
         """Another Hamsa account: its key sees only ``conversation_ids`` (none, when not given)."""
         self.accounts[api_key] = set(conversation_ids or ())
 
-    def _visible(self, request: web.Request) -> set[str] | None:
-        """The conversations the request's key may see (all of them for ``api_key``); None: refused key."""
+    def _visible(self, request: web.Request) -> set[str] | bool | None:
+        """What the request's key may see: a set of IDs, None for everything (``api_key``), False if refused."""
         auth = request.headers.get("Authorization", "")
         if auth == f"Token {self.api_key}":
-            return set(self.conversations)
+            return None
         for key, ids in self.accounts.items():
             if auth == f"Token {key}":
                 return ids
-        return None
+        return False
 
     def _normal_answer(self, request: web.Request, conversation_id: str) -> tuple[int, bytes]:
         visible = self._visible(request)
-        if visible is None:
+        if visible is False:
             return 401, json.dumps({"success": False, "message": "Unauthorized"}).encode()
-        conversation = self.conversations.get(conversation_id) if conversation_id in visible else None
+        may_see = visible is None or (isinstance(visible, set) and conversation_id in visible)
+        conversation = self.conversations.get(conversation_id) if may_see else None
         if conversation is None:
             body = {
                 "success": False,
@@ -282,7 +284,7 @@ class FakeHamsa(LoopbackServer):
     def _list_answer(self, request: web.Request) -> tuple[int, bytes]:
         """The documented minimal list: newest first, filtered by agent, status and createdAt (epoch ms)."""
         visible = self._visible(request)
-        if visible is None:
+        if visible is False:
             return 401, json.dumps({"success": False, "message": "Unauthorized"}).encode()
         query = request.query
         try:
@@ -296,7 +298,8 @@ class FakeHamsa(LoopbackServer):
             return 400, json.dumps({"success": False, "message": "Bad Request"}).encode()
         statuses = set(query.getall("status", []))
         agent = query.get("voiceAgentId")
-        everything = [self.conversations[i] for i in visible if i in self.conversations]
+        ids = visible if isinstance(visible, set) else set(self.conversations)
+        everything = [self.conversations[i] for i in ids if i in self.conversations]
         matching = [
             c
             for c in everything
@@ -457,3 +460,52 @@ class GatedHamsa(FakeHamsa):
         self.arrived.set()
         await self.release.wait()
         return await super()._handle_conversation(request)
+
+
+# ---- webhooks --------------------------------------------------------------------------------------------
+
+PROJECT_ID = "5f0c1d2e-3a4b-4c5d-8e9f-a0b1c2d3e4f5"
+
+
+def webhook_event(event_type: str, conversation: dict[str, Any], *, timestamp: str | None = None) -> dict[str, Any]:
+    """A webhook as Hamsa sends it: ``{eventType, callId, timestamp, projectId, agentId, agentName, data}``.
+
+    For ``call.ended``, ``data.data`` holds ``conversationId``, ``conversationRecording``, ``transcription``
+    and ``outcomeResult`` (Hamsa's webhook guide; see ../shared/reference/hamsa-api.md).
+    """
+    agent = _object(conversation.get("agentDetails"))
+    job = _object(conversation.get("jobResponse"))
+    inner: dict[str, Any] = {"conversationId": conversation.get("id")}
+    if event_type == "call.ended":
+        inner.update(
+            conversationRecording=conversation.get("mediaUrl"),
+            transcription=job.get("transcription", []),
+            outcomeResult=job.get("outcomeResult", {}),
+        )
+    return {
+        "eventType": event_type,
+        "callId": conversation.get("id"),
+        "timestamp": timestamp or datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "projectId": PROJECT_ID,
+        "agentId": conversation.get("voiceAgentId"),
+        "agentName": agent.get("agentName"),
+        "data": {"data": inner},
+    }
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+async def send_webhook(
+    url: str, authorization: str | None, body: dict[str, Any] | bytes, *, client: httpx.AsyncClient | None = None
+) -> httpx.Response:
+    """POSTs a webhook the way Hamsa does: JSON, with ``Authorization: <authKey> <authSecret>`` (a bearer token)."""
+    headers = {"Content-Type": "application/json", "User-Agent": "Hamsa-Webhooks/1.0"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    if client is not None:
+        return await client.post(url, content=content, headers=headers)
+    async with httpx.AsyncClient(timeout=10) as fresh:
+        return await fresh.post(url, content=content, headers=headers)

@@ -279,6 +279,9 @@ class FakeSlack(LoopbackServer):
         self.rejected_responses: list[tuple[str, str]] = []
         self.non_member_channels: set[str] = set()
         self.channels: dict[str, SandboxChannel] = {}
+        self.archived_channels: set[str] = set()
+        # Messages the app posted, by (channel, ts): chat.update finds them here, as Slack would.
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._faults: dict[str, list[list[Any]]] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._ts_counter = 0
@@ -696,6 +699,8 @@ class FakeSlack(LoopbackServer):
         if method in _POSTING_METHODS:
             if not channel:
                 return {"ok": False, "error": "channel_not_found"}
+            if channel in self.archived_channels:
+                return {"ok": False, "error": "is_archived"}
             if channel in self.non_member_channels:
                 return {"ok": False, "error": "not_in_channel"}
         for blocks, surface in _blocks_in(method, params):
@@ -728,12 +733,16 @@ class FakeSlack(LoopbackServer):
                 message["blocks"] = params["blocks"]
             if params.get("thread_ts"):
                 message["thread_ts"] = params["thread_ts"]
+            self.messages[channel, ts] = message
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "chat.update":
-            if not params.get("ts"):
+            # https://api.slack.com/methods/chat.update: only messages the app posted, found by channel and ts.
+            found = self.messages.get((channel, str(params.get("ts", ""))))
+            if found is None:
                 return {"ok": False, "error": "message_not_found"}
+            found.update({key: params[key] for key in ("text", "blocks") if key in params})
             return {"ok": True, "channel": channel, "ts": params["ts"], "text": params.get("text", "")}
         if method == "chat.unfurl":
             if not params.get("unfurls"):

@@ -53,12 +53,16 @@ def describe(url: URL) -> str:
 
 def create_engine(raw_url: str) -> AsyncEngine:
     url = async_url(raw_url)
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {}
     if url.get_backend_name() == "sqlite":
-        # Wait for a writer instead of failing at once with "database is locked".
-        options["connect_args"] = {"timeout": 30}
+        # One connection: SQLite takes one writer at a time, and writers on several connections wait for
+        # each other in its busy handler, which sleeps in steps of up to 100 ms. Queued here instead, in
+        # the event loop, each waits only as long as the statements before it. ``timeout`` still covers
+        # another process (``hamsa-bot keys rotate`` beside a running app).
+        options.update(connect_args={"timeout": 30}, pool_size=1, max_overflow=0)
     else:
-        options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+        # pre_ping: a connection the server dropped (a restart, a failover) is replaced, not handed out.
+        options.update(pool_size=10, max_overflow=20, pool_recycle=1800, pool_pre_ping=True)
     engine = create_async_engine(url, **options)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -66,9 +70,12 @@ def create_engine(raw_url: str) -> AsyncEngine:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    # WAL lets readers go on while one writer writes (several processes on one machine).
+    # WAL lets readers go on while one writer writes (several processes on one machine). With WAL,
+    # synchronous=NORMAL keeps every commit through a crash of the app (not of the machine's power) and
+    # spares a disk flush per commit; production deployments that need more run on Postgres.
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -16,12 +16,14 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 from bot.store.secrets import ENCRYPTION_KEYS, MissingKeys, SecretBox
@@ -101,6 +103,88 @@ class Tables:
             Column("muted_by", String(32), nullable=False),
             Column("muted_at", DateTime(timezone=True), nullable=False),
         )
+        # ---- following calls (webhooks, the outbox, live previews, subscriptions, alerts) ----
+        # Times a worker compares (due, leased, expired) are epoch seconds: the same on every database.
+        self.webhook_secrets = Table(
+            "webhook_secrets",
+            self.metadata,
+            workspace_column(primary_key=True),
+            Column("secret", self.sealed, nullable=False),
+            # A keyed hash of the secret, to find the workspace a webhook comes from (see SecretBox.keyed_hash).
+            Column("secret_hash", String(64), nullable=False, unique=True),
+            Column("created_by", String(32), nullable=False),
+            Column("created_at", DateTime(timezone=True), nullable=False),
+        )
+        # When each workspace's last webhook came: a workspace that sends none has its live calls polled.
+        self.webhook_deliveries = Table(
+            "webhook_deliveries",
+            self.metadata,
+            workspace_column(primary_key=True),
+            Column("last_at", Float, nullable=False),
+        )
+        self.outbox = Table(
+            "outbox",
+            self.metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            workspace_column(),
+            Column("kind", String(32), nullable=False),
+            Column("dedupe_key", String(200), nullable=False, unique=True),
+            Column("payload", JSON, nullable=False),
+            Column("attempts", Integer, nullable=False),
+            Column("next_attempt_at", Float, nullable=False, index=True),
+            Column("lease_owner", String(64)),
+            Column("lease_until", Float),
+            Column("created_at", Float, nullable=False),
+            Column("done_at", Float),
+            Column("last_error", String(200)),
+        )
+        self.live_previews = Table(
+            "live_previews",
+            self.metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            workspace_column(),
+            Column("conversation_id", String(36), nullable=False, index=True),
+            Column("place", String(16), nullable=False),  # unfurl, message, alert or response_url
+            Column("channel_id", String(32)),
+            Column("message_ts", String(32)),
+            Column("url", Text),  # an unfurl's link, exactly as the event gave it
+            Column("response_url", self.sealed),  # a capability to post: sealed like a token
+            Column("uses_left", Integer),
+            Column("look", JSON, nullable=False),  # how the place shows the call (bot.following.looks.Look)
+            Column("shown", String(64), nullable=False),  # fingerprint of what the place shows now
+            Column("created_at", Float, nullable=False),
+            Column("expires_at", Float, nullable=False, index=True),
+            UniqueConstraint("workspace_id", "place", "channel_id", "message_ts", "url", name="live_previews_place"),
+        )
+        self.subscriptions = Table(
+            "subscriptions",
+            self.metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            workspace_column(index=True),
+            Column("channel_id", String(32), nullable=False),
+            Column("statuses", JSON, nullable=False),
+            Column("agent", String(200)),  # an agent's ID or name; None for every agent
+            Column("created_by", String(32), nullable=False),
+            Column("created_at", DateTime(timezone=True), nullable=False),
+            Column("disabled_reason", String(64)),
+        )
+        self.alerts = Table(
+            "alerts",
+            self.metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            workspace_column(),
+            Column("subscription_id", Integer, nullable=False),
+            Column("conversation_id", String(36), nullable=False),
+            Column("channel_id", String(32), nullable=False),
+            Column("message_ts", String(32)),
+            Column("posting_until", Float),  # a worker is posting it: others leave it alone till then
+            Column("state", String(16), nullable=False),  # open, taken or resolved
+            Column("owner", String(32)),
+            Column("resolved_by", String(32)),
+            Column("resolved_at", Float),
+            Column("created_at", Float, nullable=False),
+            UniqueConstraint("subscription_id", "conversation_id", name="alerts_once_per_rule_and_call"),
+        )
         # A value sealed with the current keys, so that start-up can tell a wrong key before any request.
         self.key_check = Table(
             "key_check",
@@ -118,6 +202,10 @@ class Tables:
     def workspace_tables(self) -> list[Table]:
         """Our tables that hold a workspace's data, each with a ``workspace_id`` column."""
         return [t for t in self.metadata.sorted_tables if "workspace_id" in t.c]
+
+    def keyed_hashes(self) -> list[tuple[Table, Column[Any], Column[Any]]]:
+        """Columns holding a keyed hash of a sealed secret beside it: (table, secret, hash). Rotation redoes them."""
+        return [(self.webhook_secrets, self.webhook_secrets.c.secret, self.webhook_secrets.c.secret_hash)]
 
     def sealed_columns(self) -> list[tuple[Table, list[Column[Any]]]]:
         """Every table with secret columns, and those columns (for key rotation)."""

@@ -28,6 +28,12 @@ class WorkspaceKey:
     def of(cls, enterprise_id: str | None, team_id: str | None, *, org_install: bool = False) -> WorkspaceKey:
         return cls(enterprise_id or None, None if org_install else (team_id or None))
 
+    @classmethod
+    def parse(cls, workspace_id: str) -> WorkspaceKey:
+        """The key of an ``id`` as stored (``E…/T…``, ``-/T…``, ``E…/-``)."""
+        enterprise, _, team = workspace_id.partition("/")
+        return cls(None if enterprise in ("", "-") else enterprise, None if team in ("", "-") else team)
+
     @property
     def id(self) -> str:
         """``E…/T…``, ``-/T…`` for a team outside any organisation, ``E…/-`` for an org-wide install."""
