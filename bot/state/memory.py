@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from cachetools import TLRUCache
+
+from bot.state import Fetched
 
 MAX_KEYS = 200_000
 
@@ -33,3 +35,16 @@ class MemoryState:
 
     async def forget(self, key: str) -> None:
         self._keys.pop(key, None)
+
+    async def read(self, key: str) -> Fetched | None:
+        """Nothing beyond the Hamsa client's own cache, in one process."""
+        return None
+
+    async def fetch_once(
+        self, key: str, fetch: Callable[[], Awaitable[Fetched]], budget: float, *, fresh: bool = False
+    ) -> Fetched:
+        """In one process the Hamsa client's own single flight is all there is."""
+        return await fetch()
+
+    async def aclose(self) -> None:
+        return None
