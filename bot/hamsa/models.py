@@ -32,6 +32,24 @@ class Status(StrEnum):
     TERMINATED = "TERMINATED"
 
 
+# The words people type for statuses (``/hamsa recent failed``, and later subscriptions), one per status.
+STATUS_WORDS: dict[str, Status] = {
+    "completed": Status.COMPLETED,
+    "no-answer": Status.NO_ANSWER,
+    "failed": Status.FAILED,
+    "forwarded": Status.FORWARDED,
+    "terminated": Status.TERMINATED,
+    "in-progress": Status.IN_PROGRESS,
+    "pending": Status.PENDING,
+}
+_WORD_OF_STATUS: dict[str, str] = {status.value: word for word, status in STATUS_WORDS.items()}
+
+
+def status_word(status: str | None) -> str | None:
+    """The word people type for a Hamsa status (``NO_ANSWER`` → ``no-answer``); None for an unknown one."""
+    return _WORD_OF_STATUS.get(status or "")
+
+
 FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.NO_ANSWER, Status.FAILED, Status.FORWARDED, Status.TERMINATED})
 # Calls someone answered: only these get a recording, a transcript and logs after they end.
 ANSWERED_STATUSES = frozenset({Status.COMPLETED, Status.FORWARDED, Status.TERMINATED})
@@ -77,8 +95,9 @@ class AgentDetails(_Lenient):
 
 class FailureReason(_Lenient):
     message: str | None = None
+    status_code: str | None = Field(default=None, alias="statusCode")
 
-    _coerce = field_validator("message", mode="before")(lambda v: _text(v))
+    _coerce = field_validator("message", "status_code", mode="before")(lambda v: _text(v))
 
 
 class CallAnalysis(_Lenient):
@@ -154,12 +173,7 @@ class Conversation(_Lenient):
         # One malformed item must not hide the others.
         return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
-    @field_validator("call_duration", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        # Python's JSON parser accepts Infinity and NaN; neither is a duration.
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return value if number and math.isfinite(value) else None
+    _duration = field_validator("call_duration", mode="before")(lambda v: _seconds(v))
 
     @property
     def is_finished(self) -> bool:
@@ -202,6 +216,60 @@ class Conversation(_Lenient):
     def failure_reason(self) -> str | None:
         error = self.call_analysis.error if self.call_analysis else None
         return error.message if error else None
+
+
+def _seconds(value: Any) -> float | None:
+    """A duration in seconds; Python's JSON parser accepts Infinity and NaN, and neither is a duration."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return value if number and math.isfinite(value) else None
+
+
+class ListedCall(_Lenient):
+    """One item of Hamsa's minimal list: ``{id, createdAt, status, voiceAgentId, agentName, duration, …}``."""
+
+    id: str
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+    status: str | None = None
+    voice_agent_id: str | None = Field(default=None, alias="voiceAgentId")
+    agent_name: str | None = Field(default=None, alias="agentName")
+    duration: float | None = None
+    channel_type: str | None = Field(default=None, alias="channelType")
+    call_params: CallParams | None = Field(default=None, alias="callParams")
+
+    _coerce = field_validator("status", "voice_agent_id", "agent_name", "channel_type", mode="before")(
+        lambda v: _text(v)
+    )
+    _duration = field_validator("duration", mode="before")(lambda v: _seconds(v))
+
+    @property
+    def caller_number(self) -> str | None:
+        return self.call_params.user_number if self.call_params else None
+
+
+class CallPage(BaseModel):
+    """One page of Hamsa's minimal list, newest first.
+
+    ``matching`` is how many calls match the filters (Hamsa's ``filtered``, else its ``total``), when it
+    says; ``None`` when it does not, and then a full page is taken to mean there may be more.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    calls: tuple[ListedCall, ...]
+    page: int
+    per_page: int
+    matching: int | None = None
+
+    @property
+    def has_older(self) -> bool:
+        if self.matching is not None:
+            return self.page * self.per_page < self.matching
+        return len(self.calls) >= self.per_page
+
+    @property
+    def pages(self) -> int | None:
+        """How many pages the matching calls fill (at least one), when Hamsa says how many match."""
+        return None if self.matching is None else max(1, -(-self.matching // self.per_page))
 
 
 def parse_turns(value: Any) -> list[TranscriptTurn]:
