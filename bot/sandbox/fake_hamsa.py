@@ -134,6 +134,7 @@ class RecordedRequest:
     headers: dict[str, str]
     conversation_id: str | None
     at: float
+    query: tuple[tuple[str, str], ...] = ()  # in order, repeated names (``status``) as often as sent
 
 
 @dataclass
@@ -230,6 +231,7 @@ class FakeHamsa(LoopbackServer):
                 headers=dict(request.headers),
                 conversation_id=conversation_id,
                 at=time.monotonic(),
+                query=tuple(request.query.items()),
             )
         )
 
