@@ -25,6 +25,10 @@ POST_IN_THREAD = "post_in_thread"
 OPEN_RECORDING = "open_recording"
 GET_RECORDING = "get_recording"
 PREVIEW_SHORTCUT = "preview_hamsa_conversation"
+# /hamsa recent: a call's summary, and the pages of the list (values: bot.recent.encode_page).
+RECENT_VIEW = "recent_view"
+RECENT_NEWER = "recent_newer"
+RECENT_OLDER = "recent_older"
 
 _TS = re.compile(r"^\d{1,12}\.\d{1,8}$")
 

@@ -20,7 +20,8 @@ USAGE = (
     f"• `/hamsa {EXAMPLE_ID}`\n"
     f"• `/hamsa https://dashboard.tryhamsa.com/conversations/{EXAMPLE_ID}`\n"
     "In a thread, mention the app instead: `@Hamsa &lt;ID or link&gt;`, or use the message shortcut "
-    "*Preview Hamsa conversation*. Pasted conversation links unfurl by themselves."
+    "*Preview Hamsa conversation*. Pasted conversation links unfurl by themselves.\n"
+    "*No link?* `/hamsa recent` lists the latest calls, e.g. `/hamsa recent failed today`."
 )
 NOT_A_REFERENCE = ":thinking_face: That is not a conversation ID or a Hamsa conversation link."
 NO_REFERENCE_IN_MESSAGE = ":thinking_face: I found no Hamsa conversation ID or link in that message."

@@ -18,6 +18,7 @@ from bot.hamsa.errors import ConversationNotFound, HamsaError, InvalidConversati
 from bot.hamsa.models import Conversation
 from bot.identity import BotIdentity
 from bot.messages import NOT_CONNECTED, error_text, notice_blocks
+from bot.recent import CallFinder
 from bot.render.logs import LogsPage, render_logs_page
 from bot.render.summary import render_condensed, render_summary, summary_text
 from bot.settings import Settings
@@ -65,6 +66,7 @@ class Services:
     identity: BotIdentity | None = None  # single-workspace mode: the one bot token's identity
     background: Background = field(default_factory=Background)
     state: MemoryState = field(default_factory=MemoryState)
+    recent: CallFinder = field(default_factory=CallFinder)  # /hamsa recent: time zones, agents by name
 
     async def workspace(self, context: AsyncBoltContext) -> Workspace:
         """The request's workspace, resolved once and handed down."""

@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.actions import share_button
 from bot.listeners.payload import text
+from bot.listeners.recent import recent
 from bot.messages import NOT_A_REFERENCE, USAGE, notice_blocks
 from bot.refs import parse_conversation_ref
 from bot.services import Services
@@ -50,7 +51,7 @@ class Command:
 
 Subcommand = Callable[[Services, Workspace, Command], Awaitable[None]]
 # The first word of the text → the feature that answers it.
-SUBCOMMANDS: dict[str, Subcommand] = {}
+SUBCOMMANDS: dict[str, Subcommand] = {"recent": recent}
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.hamsa.errors import HamsaError, HamsaUnauthorized
 from bot.listeners.payload import part, text
+from bot.listeners.recent import home_recent
 from bot.policy import parse_domains
 from bot.render.home import CONNECT_HAMSA, DISCONNECT_HAMSA, ConnectionFacts, HomeFacts, render_home
 from bot.render.modals import (
@@ -75,14 +76,14 @@ async def publish_home(services: Services, context: AsyncBoltContext, user_id: s
     if not user_id:
         return
     workspace = await services.workspace(context)
-    view = render_home(await home_facts(services, workspace, user_id))
+    view = render_home(await home_facts(services, workspace, user_id, context["ref"]))
     try:
         await workspace.slack.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:
         logger.warning("views.publish failed ref=%s error=%.60s", context["ref"], error.response.get("error"))
 
 
-async def home_facts(services: Services, workspace: Workspace, user_id: str) -> HomeFacts:
+async def home_facts(services: Services, workspace: Workspace, user_id: str, ref: str) -> HomeFacts:
     connection = workspace.connection
     facts = None
     if connection is not None:
@@ -95,6 +96,7 @@ async def home_facts(services: Services, workspace: Workspace, user_id: str) -> 
         can_manage=await services.workspaces.can_manage(workspace, user_id),
         managers=services.workspaces.managers_in_words(workspace),
         link_domains=workspace.policy.extra_link_domains,
+        recent=await home_recent(workspace, ref),
     )
 
 

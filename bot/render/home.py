@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.hamsa.models import ListedCall
+from bot.render.recent import call_section
 from bot.render.summary import slack_date
 from bot.render.text import code, inline
 
@@ -34,10 +36,25 @@ HOW_TO_USE = (
     "*How to use it*\n"
     "• Paste a Hamsa conversation link in any channel or DM: it turns into a preview.\n"
     "• `/hamsa <conversation ID or link>` shows a call just to you, with *Share in channel*.\n"
+    "• `/hamsa recent [failed] [agent &lt;name&gt;] [today]` lists the latest calls, just for you.\n"
     "• In a thread, mention `@Hamsa <ID or link>` or use the message shortcut *Preview Hamsa conversation*.\n"
     "• *Show logs* on a preview puts the transcript and logs in the thread."
 )
 REGIONS = {"eu": "EU", "uae": "UAE"}
+RECENT_HEADING = "*Recent calls*"
+NO_RECENT_CALLS = "No calls yet."
+RECENT_MORE = (
+    "*View* sends you a call's summary here, in Messages. For more calls, with filters, type "
+    "`/hamsa recent` in any channel, e.g. `/hamsa recent failed today`."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentFacts:
+    """App Home's latest calls, or the notice saying why Hamsa could not list them."""
+
+    calls: tuple[ListedCall, ...]
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +74,7 @@ class HomeFacts:
     can_manage: bool
     managers: str  # who may manage, in words (mrkdwn written by the app)
     link_domains: tuple[str, ...] = ()
+    recent: RecentFacts | None = None  # None: not shown (Hamsa is not connected)
 
 
 def region_label(region: str) -> str:
@@ -116,11 +134,24 @@ def _connection_blocks(facts: HomeFacts) -> list[dict[str, Any]]:
     return blocks
 
 
+def _recent_blocks(recent: RecentFacts | None) -> list[dict[str, Any]]:
+    if recent is None:
+        return []
+    lead = recent.problem or (RECENT_HEADING if recent.calls else f"{RECENT_HEADING}\n{NO_RECENT_CALLS}")
+    return [
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
+        *(call_section(call) for call in recent.calls),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": RECENT_MORE}]},
+    ]
+
+
 def render_home(facts: HomeFacts) -> dict[str, Any]:
     """The ``home`` view for one person."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": HEADER}},
         *_connection_blocks(facts),
+        *_recent_blocks(facts.recent),
         {"type": "divider"},
         {"type": "section", "text": {"type": "mrkdwn", "text": HOW_TO_USE}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Who can change settings: {facts.managers}."}]},

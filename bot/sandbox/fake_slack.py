@@ -646,6 +646,9 @@ class FakeSlack(LoopbackServer):
                 return {"ok": False, "error": "invalid_arguments"}
             return self._view_answer(method, params, team)
         if method == "chat.postMessage":
+            # A user's ID as the channel posts in the app's direct messages with them, and the answer
+            # names that conversation (https://docs.slack.dev/reference/methods/chat.postMessage#app_home).
+            channel = dm_channel_of(channel) if channel[:1] in ("U", "W") else channel
             ts = self._next_ts()
             message: dict[str, Any] = {
                 "type": "message",
@@ -702,6 +705,11 @@ class FakeSlack(LoopbackServer):
         self._ts_counter += 1
         micros = self._ts_counter * 100
         return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def dm_channel_of(user_id: str) -> str:
+    """The ID of the app's direct messages with ``user_id`` (in the sandbox, derived from it)."""
+    return "D" + user_id[1:]
 
 
 def _client_credentials(request: web.Request, params: dict[str, Any]) -> tuple[str | None, str | None]:
