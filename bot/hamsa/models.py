@@ -53,6 +53,8 @@ def status_word(status: str | None) -> str | None:
 FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.NO_ANSWER, Status.FAILED, Status.FORWARDED, Status.TERMINATED})
 # Calls someone answered: only these get a recording, a transcript and logs after they end.
 ANSWERED_STATUSES = frozenset({Status.COMPLETED, Status.FORWARDED, Status.TERMINATED})
+# How transcripts name the person who called (observed: "User"); compared case-insensitively.
+CALLER_SPEAKERS = frozenset({"user", "caller", "customer", "client", "human"})
 # How long after a call ends Hamsa may still be adding its recording, transcript and logs.
 PROCESSING_WINDOW = timedelta(minutes=10)
 
@@ -216,6 +218,26 @@ class Conversation(_Lenient):
     def failure_reason(self) -> str | None:
         error = self.call_analysis.error if self.call_analysis else None
         return error.message if error else None
+
+    @property
+    def failure_code(self) -> str | None:
+        """The code Hamsa gives with the failure reason (e.g. a SIP status), when it gives one."""
+        error = self.call_analysis.error if self.call_analysis else None
+        return error.status_code if error else None
+
+    @property
+    def caller_first_words(self) -> str | None:
+        """The first thing the caller said: their first turn of the transcript that holds any text."""
+        for turn in self.transcript:
+            if turn.speaker.strip().casefold() in CALLER_SPEAKERS and turn.text.strip():
+                return turn.text
+        return None
+
+    @property
+    def outcome(self) -> dict[str, Any]:
+        """What the agent extracted from the call (Hamsa's ``outcomeResult``): resolved, intent, order number…"""
+        found = self.job_response.outcome_result if self.job_response else None
+        return found or {}
 
 
 def _seconds(value: Any) -> float | None:
