@@ -42,6 +42,12 @@ UNEXPECTED = ":warning: Something went wrong on our side. Please try again."
 SLACK_TOKEN_REFUSED = "SLACK_BOT_TOKEN was refused by Slack ({code}): reinstall the app and copy the token again."
 LOGS_ALREADY_POSTED = "The logs of this conversation are already in this thread."
 POSTED_PRIVATELY = "I can't post in this conversation, so here they are just for you."
+# Download all (.txt): the whole call as a file, in the thread of the logs, or in the app's messages.
+LOGS_FILE_IN_THREAD = "The transcript and every log entry of *{title}*, as a file (asked for by {who})."
+LOGS_FILE_IN_MESSAGES = "The transcript and every log entry of *{title}*, as a file, just for you:"
+LOGS_FILE_SENT = "The whole call is in your messages with the Hamsa app, as a text file."
+LOGS_FILE_ALREADY_POSTED = "That file was just posted in this thread."
+LOGS_FILE_FAILED = ":warning: Slack did not take the file. Please try again in a minute."
 
 _BY_ERROR: tuple[tuple[type[Exception], str], ...] = (
     (InvalidConversationId, NOT_A_REFERENCE),

@@ -146,10 +146,14 @@ class Services:
             "blocks": render_condensed(conversation, show_numbers=show_numbers, **options),
         }
 
-    def logs_page(self, workspace: Workspace, conversation: Conversation, page: int, *, private: bool) -> LogsPage:
-        """A logs page; caller numbers are masked wherever the channel could see them."""
+    def logs_page(
+        self, workspace: Workspace, conversation: Conversation, page: int, *, private: bool, errors_only: bool = False
+    ) -> LogsPage:
+        """A logs page (every entry, or the errors only); caller numbers are masked wherever the channel sees them."""
         show_number = self.caller_number_visible(workspace, private=private)
-        return render_logs_page(conversation, page, private=private, show_caller_number=show_number)
+        return render_logs_page(
+            conversation, page, private=private, show_caller_number=show_number, errors_only=errors_only
+        )
 
     async def aclose(self, drain_seconds: float = 10.0) -> None:
         await self.background.drain(drain_seconds)

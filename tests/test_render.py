@@ -21,8 +21,10 @@ from bot.render.logs import (
     NO_ENTRIES,
     NO_ENTRIES_EVER,
     NO_ENTRIES_PROCESSING,
+    NO_ERRORS,
     STILL_PROCESSING,
     TRANSCRIPT_HEADING,
+    first_error_page,
     render_logs_page,
 )
 from bot.render.summary import (
@@ -229,10 +231,34 @@ def test_logs_page_matches_golden(name: str, page: int, private: bool) -> None:
     assert_golden(f"logs_{name}_page{page}{suffix}", golden)
 
 
+@pytest.mark.parametrize(("name", "page", "private"), [("long", 1, False), ("long", 13, True), ("failed", 1, False)])
+def test_errors_only_logs_page_matches_golden(name: str, page: int, private: bool) -> None:
+    rendered = render_logs_page(sample(name), page, private=private, errors_only=True)
+    assert block_kit_problems(rendered.blocks) == []
+    assert rendered.page == page
+    suffix = "_private" if private else ""
+    golden = {"blocks": rendered.blocks, "text": rendered.text, "page": rendered.page, "pages": rendered.pages}
+    assert_golden(f"logs_{name}_errors_page{page}{suffix}", golden)
+
+
+def test_errors_only_on_a_call_without_errors_says_so() -> None:
+    rendered = render_logs_page(sample("documented"), 1, errors_only=True)
+    assert NO_ERRORS in mrkdwn_texts(rendered.blocks)
+    assert "Errors only · Page 1 of 1" in context_text(rendered.blocks)
+
+
+def test_the_first_error_page_counts_the_transcript_before_the_logs() -> None:
+    long = sample("long")
+    first_error = long.error_indexes[0]
+    assert first_error_page(long) == (len(long.transcript) + first_error) // 20 + 1
+    assert first_error_page(sample("documented")) is None
+    assert first_error_page(sample("failed")) == 1
+
+
 def test_no_golden_file_is_left_unchecked() -> None:
     checked = {f"summary_{n}" for n in SAMPLE_IDS} | {f"condensed_{n}" for n in SAMPLE_IDS}
     checked |= {"summary_documented_private", "summary_failed_shared", "recording_long", "recording_failed"}
-    checked |= {"summary_rich"}
+    checked |= {"summary_rich", "logs_long_errors_page1", "logs_long_errors_page13_private", "logs_failed_errors_page1"}
     checked |= {
         "logs_documented_page1",
         "logs_documented_page1_private",

@@ -10,6 +10,7 @@ import json
 import math
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import (
@@ -53,6 +54,8 @@ def status_word(status: str | None) -> str | None:
 FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.NO_ANSWER, Status.FAILED, Status.FORWARDED, Status.TERMINATED})
 # Calls someone answered: only these get a recording, a transcript and logs after they end.
 ANSWERED_STATUSES = frozenset({Status.COMPLETED, Status.FORWARDED, Status.TERMINATED})
+# Log levels that count as errors (Errors only, Jump to first error).
+ERROR_LEVELS = frozenset({"ERROR", "FATAL", "CRITICAL"})
 # How transcripts name the person who called (observed: "User"); compared case-insensitively.
 CALLER_SPEAKERS = frozenset({"user", "caller", "customer", "client", "human"})
 # How long after a call ends Hamsa may still be adding its recording, transcript and logs.
@@ -232,6 +235,11 @@ class Conversation(_Lenient):
             if turn.speaker.strip().casefold() in CALLER_SPEAKERS and turn.text.strip():
                 return turn.text
         return None
+
+    @cached_property
+    def error_indexes(self) -> tuple[int, ...]:
+        """Where the error entries are in ``logs``; read once per conversation (a cached one is paged often)."""
+        return tuple(i for i, entry in enumerate(self.logs) if (entry.type or "").upper() in ERROR_LEVELS)
 
     @property
     def outcome(self) -> dict[str, Any]:
