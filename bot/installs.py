@@ -37,6 +37,7 @@ BOT_SCOPES = (
     "links:write",
     "app_mentions:read",
     "users:read",
+    "files:write",
 )
 _HTML = {"Content-Type": "text/html; charset=utf-8"}
 

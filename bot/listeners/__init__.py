@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, events, home, installs, recent, shortcuts
+from bot.listeners import actions, commands, events, home, installs, recent, shortcuts, workflow
 from bot.services import Services
 
 
 def register_all(app: AsyncApp, services: Services) -> None:
     # Bolt runs the first listener that matches: the specific ones go before the catch-alls of
     # ``events`` (every event) and ``actions`` (every button).
-    for module in (home, installs, commands, recent, events, actions, shortcuts):
+    for module in (home, installs, commands, recent, workflow, events, actions, shortcuts):
         module.register(app, services)

@@ -360,6 +360,15 @@ class FakeSlack(LoopbackServer):
         )
         return list(matching())
 
+    async def wait_for_function_end(self, execution: FunctionExecution, timeout: float = 5.0) -> FunctionExecution:
+        """Wait until the app ended this run of its step (functions.completeSuccess or completeError)."""
+        await self._wait(
+            lambda: not execution.running,
+            timeout,
+            lambda: f"the step {execution.execution_id} is still running; calls received: {self._call_summary()}",
+        )
+        return execution
+
     async def wait_for_socket_connection(self, timeout: float = 5.0, *, connected: bool = True) -> None:
         """Wait until the app holds an open Socket Mode connection (and was sent `hello`).
 
@@ -729,7 +738,7 @@ class FakeSlack(LoopbackServer):
                 "expires_in": self.token_lifetime,
                 "refresh_token": params["refresh_token"],
                 "token_type": "bot",
-                "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read",
+                "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read,files:write",
                 "bot_user_id": team.bot_user_id,
                 "team": {"id": team.team_id, "name": team.name} if team.team_id else None,
                 "enterprise": {"id": team.enterprise_id, "name": team.enterprise_name} if team.enterprise_id else None,
@@ -745,7 +754,7 @@ class FakeSlack(LoopbackServer):
             "ok": True,
             "app_id": APP_ID,
             "authed_user": {"id": grant.installer},
-            "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read",
+            "scope": "commands,chat:write,links:read,links:write,app_mentions:read,users:read,files:write",
             "token_type": "bot",
             "access_token": self._new_bot_token(team, rotation=grant.rotation),
             "bot_user_id": team.bot_user_id,
