@@ -25,6 +25,7 @@ _EMOJI = {
     ":mag:": "🔍",
     ":lock:": "🔒",
     ":thinking_face:": "🤔",
+    ":speech_balloon:": "💬",
 }
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]*)>")

@@ -287,15 +287,21 @@ def long_call(n_logs: int = 3000) -> dict[str, Any]:
     }
 
 
-# What the recent calls were, in turn: a day of a busy line (statuses, what the caller said first, outcome).
-_RECENT_KINDS: list[tuple[str, str, dict[str, Any]]] = [
-    ("COMPLETED", "Hi, I was charged twice this month.", {"intent": "billing dispute", "resolved": True}),
-    ("FAILED", "", {}),
-    ("COMPLETED", "Where is my order? It's number 4411.", {"intent": "order status", "orderNumber": "4411"}),
-    ("NO_ANSWER", "", {}),
-    ("FORWARDED", "I need to speak to a person, please.", {"intent": "human agent", "resolved": False}),
-    ("COMPLETED", "Can I change my delivery address?", {"intent": "address change", "resolved": True}),
-    ("TERMINATED", "Call me back on 050 987 6543.", {"intent": "callback", "resolved": False}),
+# What the recent calls were, in turn: a day of a busy line (statuses, what the caller said first, outcome,
+# and why Hamsa says it failed or ended).
+_RECENT_KINDS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+    ("COMPLETED", "Hi, I was charged twice this month.", {"intent": "billing dispute", "resolved": True}, {}),
+    ("FAILED", "", {}, {"message": "SIP 480: temporarily unavailable", "statusCode": 480}),
+    ("COMPLETED", "Where is my order? It's number 4411.", {"intent": "order status", "orderNumber": "4411"}, {}),
+    ("NO_ANSWER", "", {}, {}),
+    ("FORWARDED", "I need to speak to a person, please.", {"intent": "human agent", "resolved": False}, {}),
+    ("COMPLETED", "Can I change my delivery address?", {"intent": "address change", "resolved": True}, {}),
+    (
+        "TERMINATED",
+        "Call me back on 050 987 6543, it's about my refund.",
+        {"intent": "callback", "resolved": False, "callbackNumber": "+971509876543", "priority": "high"},
+        {"message": "The caller hung up while being transferred", "statusCode": "USER_HANGUP"},
+    ),
 ]
 _RECENT_STEP = timedelta(minutes=47)
 
@@ -307,7 +313,7 @@ def recent_call_id(index: int) -> str:
 
 def recent_call(index: int, now: datetime) -> dict[str, Any]:
     """The ``index``-th newest of a busy line's calls: 47 minutes times ``index`` before ``now``."""
-    status, said, outcome = _RECENT_KINDS[index % len(_RECENT_KINDS)]
+    status, said, outcome, error = _RECENT_KINDS[index % len(_RECENT_KINDS)]
     agent_id = list(AGENTS)[index % len(AGENTS)]
     created = now - _RECENT_STEP * index
     answered = status not in ("FAILED", "NO_ANSWER")
@@ -328,9 +334,7 @@ def recent_call(index: int, now: datetime) -> dict[str, Any]:
         "callParams": {"userNumber": f"+9715012{index:05d}"},
         "agentDetails": {"id": agent_id, "agentName": AGENTS[agent_id]},
         "jobResponse": {"transcription": transcript, "outcomeResult": outcome} if answered else {},
-        "callAnalysis": {"error": {"message": "SIP 480: temporarily unavailable", "statusCode": 480}}
-        if status == "FAILED"
-        else {},
+        "callAnalysis": {"error": error} if error else {},
         "logs": [],
     }
     return call
