@@ -1,4 +1,4 @@
-"""``python -m bench``: run the seven benchmarks and print each figure next to its target.
+"""``python -m bench``: run the benchmarks and print each figure next to its target.
 
 The app runs in its own process (``python -m bot serve``), configured through the environment
 against loopback stand-ins for Hamsa and Slack that live in this process with the load generator.
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "render": measures.rendering,
     "memory": measures.memory,
     "startup": measures.startup,
+    "recent": measures.recent_pages,
 }
 
 BUSY_LOAD = 0.25  # load average per core above which other work skews the figures
