@@ -82,6 +82,7 @@ def parse_recent(text: str) -> RecentRequest:
     """The request in ``text`` (what followed ``recent``); raises :class:`NotUnderstood` on the first odd word.
 
     An agent's name runs until the next status or time word, or is quoted: ``agent "Order Desk" failed``.
+    Only one agent can be asked for.
     """
     text = (text or "").translate(_SMART_QUOTES)
     if len(text) > MAX_TEXT:
@@ -112,13 +113,16 @@ def parse_recent(text: str) -> RecentRequest:
 
 
 def _agent_name(tokens: list[tuple[bool, str]], index: int) -> tuple[str, int]:
-    """The name after ``agent``: one quoted word, or the words up to the next status, time or ``agent`` word."""
+    """The name after ``agent``: one quoted word, or the words up to the next status or time word.
+
+    The word ``agent`` does not end a name: agents are often called "Support Agent".
+    """
     if index < len(tokens) and tokens[index][0]:
         return " ".join(tokens[index][1].split())[:MAX_AGENT_NAME], index + 1
     words: list[str] = []
     while index < len(tokens):
         quoted, word = tokens[index]
-        if quoted or _status(word) or _time_word(word) or word.lower() == AGENT_WORD:
+        if quoted or _status(word) or _time_word(word):
             break
         words.append(word)
         index += 1

@@ -28,6 +28,7 @@ from bot.sandbox.stack import HAMSA_KEY, INSTALLER, Stack, start_stack
 NEW_YORK = "America/New_York"
 REFERENCE = re.compile(r"H-[0-9A-F]{6}")
 OTHER_TEAM = SandboxTeam(team_id="T0OTHER", name="Other Co", bot_user_id="U0OTHERBOT", bot_id="B0OTHERBOT")
+THIRD_TEAM = SandboxTeam(team_id="T0THIRD", name="Third Co", bot_user_id="U0THIRDBOT", bot_id="B0THIRDBOT")
 
 
 @pytest.fixture
@@ -109,6 +110,16 @@ async def test_recent_failed_today_asks_hamsa_from_midnight_in_the_persons_time_
     assert "voiceAgentId" not in query
     assert answer["response_type"] == "ephemeral"
     assert listed_ids(answer) == expected(stack, statuses={"FAILED"}, since=midnight)
+
+
+async def test_today_starts_at_midnight_utc_when_slack_cannot_say_where_the_person_is(stack: Stack) -> None:
+    await recent(stack, "today")
+
+    (query,) = queries(stack)
+    (lookup,) = stack.slack.calls_to("users.info")
+    assert lookup.answer == {"ok": False, "error": "user_not_found"}
+    midnight = datetime.combine(datetime.now(UTC).date(), time(0), tzinfo=UTC)
+    assert query["startTime"] == [str(int(midnight.timestamp() * 1000))]
 
 
 async def test_recent_failed_24h_lists_the_failed_calls_with_masked_numbers_newest_first(stack: Stack) -> None:
@@ -341,6 +352,10 @@ async def test_each_workspace_lists_and_resolves_agents_with_its_own_account_onl
         other = await recent(multi, "", team=OTHER_TEAM, user_id=INSTALLER)
         assert len(listed_ids(mine)) == 10
         assert set(listed_ids(other)) == theirs
+
+        await multi.install(THIRD_TEAM)  # installed, Hamsa not connected yet
+        waiting = await recent(multi, "failed", team=THIRD_TEAM, user_id=INSTALLER)
+        assert waiting["text"].startswith(messages.NOT_CONNECTED.split("{")[0])
 
         found = await recent(multi, "agent Billing Assistant", team=SANDBOX_TEAM, user_id=INSTALLER)
         assert listed_ids(found)
