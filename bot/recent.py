@@ -84,7 +84,8 @@ def parse_recent(text: str) -> RecentRequest:
     An agent's name runs until the next status or time word, or is quoted: ``agent "Order Desk" failed``.
     Only one agent can be asked for.
     """
-    text = (text or "").translate(_SMART_QUOTES)
+    # Slack escapes &, < and > in what people type; names are compared with Hamsa's as written.
+    text = (text or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").translate(_SMART_QUOTES)
     if len(text) > MAX_TEXT:
         raise NotUnderstood(text[:40])
     # (quoted, word): a quoted word is never a status or time word, only part of a name.

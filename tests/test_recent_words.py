@@ -37,6 +37,7 @@ def millis(moment: datetime) -> int:
         ("agent “failed calls bot” failed", RecentRequest(("failed",), "failed calls bot", None)),
         ("in-progress agent  Support   Agent", RecentRequest(("in-progress",), "Support Agent", None)),
         ("agent support agent today", RecentRequest((), "support agent", "today")),
+        ("agent R&amp;D &lt;bot&gt;", RecentRequest((), "R&D <bot>", None)),  # as Slack sends what was typed
         (f"agent {samples.SUPPORT_AGENT_ID}", RecentRequest((), samples.SUPPORT_AGENT_ID, None)),
     ],
 )
