@@ -165,13 +165,13 @@ async def _following(stack: Stack) -> None:
         await stack.services.worker.until_idle(WAIT_SECONDS)
         await stack.services.background.drain(WAIT_SECONDS)
 
-    # 6. A call still going, pasted: its preview says so.
+    # 8. A call still going, pasted: its preview says so.
     link = f"https://{stack.settings.hamsa_link_domains[0]}/conversations/{IN_PROGRESS_ID}"
     await _send(stack, sender.event(link_shared_event([link])), "link_shared")
     live = _call(stack, "chat.unfurl", "the live call's link")["unfurls"][link]["blocks"]
-    _show("6. A link to a call in progress → its preview says so, and the app keeps watching it", live)
+    _show("8. A link to a call in progress → its preview says so, and the app keeps watching it", live)
 
-    # 7. Hamsa's webhook says the call ended: the same preview is drawn again.
+    # 9. Hamsa's webhook says the call ended: the same preview is drawn again.
     call = hamsa.conversations[IN_PROGRESS_ID]
     call.update(status="COMPLETED", callDuration=184, mediaUrl="https://storage.example.com/recordings/live.mp3")
     call["jobResponse"] = {"transcription": [{"Agent": "Hello!"}, {"User": "My order is late"}]}
@@ -185,10 +185,10 @@ async def _following(stack: Stack) -> None:
         unfurls[-1].params["unfurls"][link]["blocks"],
     )
 
-    # 8. A channel subscribed to failed calls gets an alert, with triage buttons.
+    # 10. A channel subscribed to failed calls gets an alert, with triage buttons.
     await _send(stack, sender.command("subscribe failed no-answer", slack.new_response_url()), "/hamsa subscribe")
     confirmation = _call(stack, "chat.postMessage", "/hamsa subscribe")
-    print(f"\n{RULE}\n8. /hamsa subscribe failed no-answer → in the channel: {mrkdwn_to_text(confirmation['text'])}")
+    print(f"\n{RULE}\n10. /hamsa subscribe failed no-answer → in the channel: {mrkdwn_to_text(confirmation['text'])}")
     await webhook("call.ended", FAILED_ID)
     alert = _call(stack, "chat.postMessage", "the alert for a failed call")
     _show("   … and when a call fails, the alert (Take it / Resolved, and the thread to discuss it)", alert["blocks"])
