@@ -181,7 +181,7 @@ async def _following(stack: Stack) -> None:
     if len(unfurls) < 2 or link not in unfurls[-1].params.get("unfurls", {}):
         raise DemoFailed("the preview was not drawn again when the call ended")
     _show(
-        "7. Hamsa's call.ended webhook → the same preview, updated in place",
+        "9. Hamsa's call.ended webhook → the same preview, updated in place",
         unfurls[-1].params["unfurls"][link]["blocks"],
     )
 
