@@ -1,4 +1,4 @@
-"""``python -m bench``: run the seven benchmarks and print each figure next to its target.
+"""``python -m bench``: run the benchmarks and print each figure next to its target.
 
 The app runs in its own process (``python -m bot serve``), configured through the environment
 against loopback stand-ins for Hamsa and Slack that live in this process with the load generator.
@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "startup": measures.startup,
     "webhooks": following.webhook_ack,
     "alerts": following.webhook_to_alert,
+    "recent": measures.recent_pages,
 }
 
 BUSY_LOAD = 0.25  # load average per core above which other work skews the figures

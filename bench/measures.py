@@ -14,11 +14,13 @@ from bench.load import Client, Signed, hamsa_command, in_parallel, link_shared, 
 from bench.process import AppProcess, app_process, bare_app_process
 from bench.report import Row, ms
 from bench.stand_ins import BenchSlack, bench_hamsa, new_ids
-from bot.hamsa.models import Conversation
+from bot.hamsa.models import CallPage, Conversation, ListedCall
+from bot.recent import PAGE_SIZE, CallFilters
 from bot.render.logs import page_count, render_logs_page
+from bot.render.recent import render_recent
 from bot.render.summary import render_summary
-from bot.sandbox.fake_hamsa import FakeHamsa
-from bot.sandbox.samples import long_call
+from bot.sandbox.fake_hamsa import FakeHamsa, minimal_item
+from bot.sandbox.samples import long_call, recent_calls
 
 MB = 1024 * 1024
 
@@ -281,6 +283,34 @@ def rendering(sizes: Sizes) -> list[Row]:
         Row(name, "render_summary, median", ms(summary), "< 1 ms", summary < 0.001, {"median_ms": summary * 1000}),
         Row(name, page_figure, ms(page), "< 20 ms", page < 0.020, {"median_ms": page * 1000}),
         Row(name, "Conversation.model_validate, median", ms(parse), "", None, {"median_ms": parse * 1000}),
+    ]
+
+
+# 8 (listed after 7) ---------------------------------------------------------------------------
+
+RECENT_CALLS = 200
+
+
+def recent_pages(sizes: Sizes) -> list[Row]:
+    """``/hamsa recent``: each page of a 200-call list rendered, as the items of Hamsa's minimal list."""
+    items = [ListedCall.model_validate(minimal_item(call)) for call in recent_calls(RECENT_CALLS).values()]
+    pages = [
+        CallPage(
+            calls=tuple(items[first : first + PAGE_SIZE]),
+            page=first // PAGE_SIZE + 1,
+            per_page=PAGE_SIZE,
+            matching=RECENT_CALLS,
+        )
+        for first in range(0, RECENT_CALLS, PAGE_SIZE)
+    ]
+    filters = CallFilters(("failed", "no-answer"), when="24h", start_ms=0, end_ms=2**40)
+    every_page = _median_call(lambda: [render_recent(page, filters) for page in pages], 10, sizes.render_repeats)
+    per_page = every_page / len(pages)
+    name = f"/hamsa recent, a {RECENT_CALLS}-call list"
+    values = {"pages": len(pages), "median_page_ms": per_page * 1000, "all_pages_ms": every_page * 1000}
+    return [
+        Row(name, f"render_recent, one page of {PAGE_SIZE}, median", ms(per_page), "< 2 ms", per_page < 0.002, values),
+        Row(name, f"all {len(pages)} pages, median", ms(every_page), "", None, values),
     ]
 
 

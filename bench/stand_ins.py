@@ -75,6 +75,9 @@ class EveryConversation(dict[str, dict[str, Any]]):
         found = super().get(key)
         return found if found is not None else small_conversation(key)
 
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str)
+
 
 def bench_hamsa(latency: float = 0.0) -> FakeHamsa:
     conversations = EveryConversation(fresh_samples())

@@ -18,6 +18,11 @@ SHOW_LOGS = "show_logs"
 LOGS_PAGE = "logs_page"
 # Slack refuses two buttons with one action_id in a block, so "Older" has its own.
 LOGS_PAGE_OLDER = "logs_page_older"
+# The logs view's filter and shortcuts (pages like LOGS_PAGE), and the whole call as a file.
+LOGS_ERRORS = "logs_errors"
+LOGS_ALL = "logs_all"
+LOGS_FIRST_ERROR = "logs_first_error"
+LOGS_DOWNLOAD = "logs_download"
 SHOW_SUMMARY = "show_summary"
 SHARE_SUMMARY = "share_summary"
 POST_IN_THREAD = "post_in_thread"
@@ -25,6 +30,10 @@ POST_IN_THREAD = "post_in_thread"
 OPEN_RECORDING = "open_recording"
 GET_RECORDING = "get_recording"
 PREVIEW_SHORTCUT = "preview_hamsa_conversation"
+# /hamsa recent: a call's summary, and the pages of the list (values: bot.recent.encode_page).
+RECENT_VIEW = "recent_view"
+RECENT_NEWER = "recent_newer"
+RECENT_OLDER = "recent_older"
 
 _TS = re.compile(r"^\d{1,12}\.\d{1,8}$")
 
@@ -34,6 +43,7 @@ class ButtonValue:
     conversation_id: str
     page: int = 1
     thread_ts: str | None = None
+    errors: bool = False  # a logs page of the error entries only
 
 
 def encode(value: ButtonValue) -> str:
@@ -42,6 +52,8 @@ def encode(value: ButtonValue) -> str:
         data["p"] = value.page
     if value.thread_ts:
         data["t"] = value.thread_ts
+    if value.errors:
+        data["e"] = 1
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -56,11 +68,14 @@ def decode(raw: object) -> ButtonValue | None:
         return None
     page = data.get("p", 1)
     thread_ts = data.get("t")
+    errors = data.get("e", 0)
     if not isinstance(page, int) or isinstance(page, bool) or not 1 <= page <= 100_000:
         return None
     if thread_ts is not None and not (isinstance(thread_ts, str) and _TS.match(thread_ts)):
         return None
-    return ButtonValue(conversation_id, page, thread_ts)
+    if type(errors) is not int or errors not in (0, 1):
+        return None
+    return ButtonValue(conversation_id, page, thread_ts, errors=errors == 1)
 
 
 def is_slack_ts(value: object) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -206,6 +206,44 @@ class Delivery:
     async def update(self, slack: AsyncWebClient, ref: str, *, channel: str, ts: str, **message: Any) -> Sent:
         """chat.update of a message the app posted."""
         return await self.send(ref, "chat.update", slack.chat_update(channel=channel, ts=ts, **message))
+
+    async def post_direct(self, slack: AsyncWebClient, ref: str, *, user_id: str, **message: Any) -> str | None:
+        """chat.postMessage in the app's direct messages with ``user_id``; that conversation's ID, or None."""
+        posting = slack.chat_postMessage(channel=user_id, unfurl_links=False, unfurl_media=False, **message)
+        sent = await self.send(ref, "chat.postMessage", posting)
+        channel = sent.data.get("channel") if sent.data else None
+        return channel if isinstance(channel, str) else None
+
+    async def upload(
+        self,
+        slack: AsyncWebClient,
+        ref: str,
+        *,
+        channel: str,
+        thread_ts: str | None = None,
+        filename: str,
+        content: str,
+        title: str,
+        initial_comment: str | None = None,
+    ) -> bool:
+        """A file in ``channel`` (or its thread) with files.uploadV2; scope files:write.
+
+        slack_sdk asks files.getUploadURLExternal, posts the bytes there, then files.completeUploadExternal.
+        False, logged, when Slack refused any of the three steps.
+        """
+        uploading = slack.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            filename=filename,
+            content=content.encode(),
+            title=title,
+            initial_comment=initial_comment,
+        )
+        try:
+            return (await self.send(ref, "files.uploadV2", uploading)).ok
+        except SlackRequestError:  # the bytes themselves were refused (its message holds the file's title)
+            logger.warning("slack files.uploadV2 failed ref=%s error=upload_refused", ref)
+            return False
 
     async def unfurl(self, slack: AsyncWebClient, ref: str, *, unfurls: dict[str, Any], event: dict[str, Any]) -> bool:
         """chat.unfurl; composer events are answered by unfurl_id + source, others by channel + ts."""

@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from bot.actions import LOGS_PAGE, SHOW_LOGS
+from bot.actions import LOGS_PAGE, RECENT_VIEW, SHOW_LOGS
 from bot.following.webhooks import WEBHOOK_PATH
 from bot.observability import configure_logging
 from bot.render.logs import NEWER
 from bot.render.terminal import block_kit_builder_url, blocks_to_text, mrkdwn_to_text
 from bot.sandbox.fake_hamsa import FakeHamsa, send_webhook, webhook_event
-from bot.sandbox.samples import DOCUMENTED_ID, FAILED_ID, IN_PROGRESS_ID, LONG_ID
+from bot.sandbox.samples import DOCUMENTED_ID, FAILED_ID, IN_PROGRESS_ID, LONG_ID, fresh_samples, recent_calls
 from bot.sandbox.slack_requests import link_shared_event
 from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, Stack, start_stack
 
@@ -38,8 +38,10 @@ class DemoFailed(Exception):
 async def run_demo(verbose: bool = False, *, hamsa: FakeHamsa | None = None) -> int:
     """Runs the walkthrough; 0 when every step showed what it should, 1 (with the reason) otherwise.
 
-    ``hamsa`` replaces the sandbox Hamsa API (its samples and faults), e.g. to see a step fail.
+    ``hamsa`` replaces the sandbox Hamsa API (its samples and faults), e.g. to see a step fail. The
+    sandbox one holds the samples and a busy line's last day of calls, one every 47 minutes.
     """
+    hamsa = hamsa or FakeHamsa({**fresh_samples(), **recent_calls()}, api_key=HAMSA_KEY)
     with logging_state_kept():
         # Quiet (warnings only) unless verbose; the caller's logging setup is put back afterwards.
         configure_logging("INFO" if verbose else "WARNING", [BOT_TOKEN, SIGNING_SECRET, HAMSA_KEY])
@@ -131,6 +133,19 @@ async def _walkthrough(stack: Stack) -> None:
     await _send(stack, sender.action(LOGS_PAGE, newer, response_url=page_url, message=posted), NEWER)
     _show(f"5. {NEWER} → page 2 replaces page 1", _reply(stack, page_url, NEWER)["blocks"])
 
+    # 6. No link at hand: the calls of the last 24 hours that failed or were cut short, privately.
+    recent_url = slack.new_response_url()
+    await _send(stack, sender.command("recent failed terminated 24h", recent_url), "/hamsa recent")
+    listed = _reply(stack, recent_url, "/hamsa recent")
+    _show("6. /hamsa recent failed terminated 24h → the latest such calls, just for you", listed["blocks"])
+
+    # 7. "View" on the newest call cut short: its summary says what happened (why and when it ended,
+    # what the caller said first, what the agent extracted).
+    view_url = slack.new_response_url()
+    view = _accessory_value(listed["blocks"], RECENT_VIEW, "the /hamsa recent answer", status="Terminated")
+    await _send(stack, sender.action(RECENT_VIEW, view, response_url=view_url, is_ephemeral=True), "View")
+    _show("7. View → that call's summary, privately, with Share in channel", _reply(stack, view_url, "View")["blocks"])
+
 
 async def _following(stack: Stack) -> None:
     """Following calls: a live preview that updates itself, and an alert in a subscribed channel."""
@@ -150,13 +165,13 @@ async def _following(stack: Stack) -> None:
         await stack.services.worker.until_idle(WAIT_SECONDS)
         await stack.services.background.drain(WAIT_SECONDS)
 
-    # 6. A call still going, pasted: its preview says so.
+    # 8. A call still going, pasted: its preview says so.
     link = f"https://{stack.settings.hamsa_link_domains[0]}/conversations/{IN_PROGRESS_ID}"
     await _send(stack, sender.event(link_shared_event([link])), "link_shared")
     live = _call(stack, "chat.unfurl", "the live call's link")["unfurls"][link]["blocks"]
-    _show("6. A link to a call in progress → its preview says so, and the app keeps watching it", live)
+    _show("8. A link to a call in progress → its preview says so, and the app keeps watching it", live)
 
-    # 7. Hamsa's webhook says the call ended: the same preview is drawn again.
+    # 9. Hamsa's webhook says the call ended: the same preview is drawn again.
     call = hamsa.conversations[IN_PROGRESS_ID]
     call.update(status="COMPLETED", callDuration=184, mediaUrl="https://storage.example.com/recordings/live.mp3")
     call["jobResponse"] = {"transcription": [{"Agent": "Hello!"}, {"User": "My order is late"}]}
@@ -166,14 +181,14 @@ async def _following(stack: Stack) -> None:
     if len(unfurls) < 2 or link not in unfurls[-1].params.get("unfurls", {}):
         raise DemoFailed("the preview was not drawn again when the call ended")
     _show(
-        "7. Hamsa's call.ended webhook → the same preview, updated in place",
+        "9. Hamsa's call.ended webhook → the same preview, updated in place",
         unfurls[-1].params["unfurls"][link]["blocks"],
     )
 
-    # 8. A channel subscribed to failed calls gets an alert, with triage buttons.
+    # 10. A channel subscribed to failed calls gets an alert, with triage buttons.
     await _send(stack, sender.command("subscribe failed no-answer", slack.new_response_url()), "/hamsa subscribe")
     confirmation = _call(stack, "chat.postMessage", "/hamsa subscribe")
-    print(f"\n{RULE}\n8. /hamsa subscribe failed no-answer → in the channel: {mrkdwn_to_text(confirmation['text'])}")
+    print(f"\n{RULE}\n10. /hamsa subscribe failed no-answer → in the channel: {mrkdwn_to_text(confirmation['text'])}")
     await webhook("call.ended", FAILED_ID)
     alert = _call(stack, "chat.postMessage", "the alert for a failed call")
     _show("   … and when a call fails, the alert (Take it / Resolved, and the thread to discuss it)", alert["blocks"])
@@ -212,6 +227,15 @@ def _call(stack: Stack, method: str, step: str) -> dict[str, Any]:
     if not answer.get("ok"):
         raise DemoFailed(f"Slack refused {method} for {step}: {answer.get('error')}")
     return {**calls[-1].params, **answer}
+
+
+def _accessory_value(blocks: list[dict[str, Any]], action_id: str, where: str, *, status: str) -> str:
+    """The value of the first button beside a section that names ``status`` (a listed call's View)."""
+    for block in blocks:
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id") == action_id and status in block["text"]["text"]:
+            return str(accessory["value"])
+    raise DemoFailed(f"{where} lists no {status.lower()} call; it showed:\n{blocks_to_text(blocks)}")
 
 
 def _button_value(blocks: list[dict[str, Any]], action_id: str, where: str, *, label: str | None = None) -> str:

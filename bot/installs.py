@@ -39,6 +39,7 @@ BOT_SCOPES = (
     "users:read",
     "channels:read",
     "groups:read",
+    "files:write",
 )
 _HTML = {"Content-Type": "text/html; charset=utf-8"}
 

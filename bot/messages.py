@@ -24,7 +24,8 @@ USAGE = (
     "In a channel, `/hamsa mute` stops those previews there, `/hamsa unmute` brings them back, and "
     "`/hamsa settings` shows what the channel gets.\n"
     "*Alerts in a channel:* `/hamsa subscribe [statuses] [agent &lt;name or ID&gt;]`, `/hamsa unsubscribe`, "
-    "`/hamsa subscriptions`."
+    "`/hamsa subscriptions`.\n"
+    "*No link?* `/hamsa recent` lists the latest calls, e.g. `/hamsa recent failed today`."
 )
 NOT_A_REFERENCE = ":thinking_face: That is not a conversation ID or a Hamsa conversation link."
 NO_REFERENCE_IN_MESSAGE = ":thinking_face: I found no Hamsa conversation ID or link in that message."
@@ -59,6 +60,12 @@ RECORDING_NOT_HERE = (
     "`/hamsa <ID>` shows the call, its recording included, to you alone."
 )
 TRANSCRIPT_KEPT_PRIVATE = "This workspace keeps transcripts out of channels, so here they are just for you."
+# Download all (.txt): the whole call as a file, in the thread of the logs, or in the app's messages.
+LOGS_FILE_IN_THREAD = "The transcript and every log entry of *{title}*, as a file (asked for by {who})."
+LOGS_FILE_IN_MESSAGES = "The transcript and every log entry of *{title}*, as a file, just for you:"
+LOGS_FILE_SENT = "The whole call is in your messages with the Hamsa app, as a text file."
+LOGS_FILE_ALREADY_POSTED = "That file was just posted in this thread."
+LOGS_FILE_FAILED = ":warning: Slack did not take the file. Please try again in a minute."
 
 _BY_ERROR: tuple[tuple[type[Exception], str], ...] = (
     (InvalidConversationId, NOT_A_REFERENCE),

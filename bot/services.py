@@ -31,6 +31,7 @@ from bot.identity import BotIdentity
 from bot.looks import Look
 from bot.messages import NOT_CONNECTED, NOT_SHOWN_HERE, error_text, notice_blocks
 from bot.policy import Place, Visibility
+from bot.recent import CallFinder
 from bot.render.logs import LogsPage, render_logs_page
 from bot.render.summary import render_condensed, render_summary, slack_date, summary_text
 from bot.settings import Settings
@@ -83,6 +84,7 @@ class Services:
     state: MemoryState = field(default_factory=MemoryState)
     sharing: ChannelSharing = field(default_factory=ChannelSharing)
     pacer: Pacer = field(default_factory=Pacer)
+    recent: CallFinder = field(default_factory=CallFinder)  # /hamsa recent: time zones, agents by name
     worker: Worker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -228,6 +230,7 @@ class Services:
                 private=place is Place.PRIVATE,
                 show_caller_number=seen.full_numbers,
                 recording=seen.recording,
+                quote=seen.quotes,
                 **options,
             ),
         }
@@ -245,13 +248,24 @@ class Services:
         }
 
     def logs_page(
-        self, workspace: Workspace, conversation: Conversation, page: int, *, private: bool, place: Place | None = None
+        self,
+        workspace: Workspace,
+        conversation: Conversation,
+        page: int,
+        *,
+        private: bool,
+        place: Place | None = None,
+        errors_only: bool = False,
     ) -> LogsPage:
-        """A logs page; phone numbers are masked wherever the workspace says so."""
+        """A logs page (every entry, or the errors only); phone numbers are masked wherever the workspace says so."""
         place = place or (Place.PRIVATE if private else Place.CHANNEL)
         seen = self.visibility(workspace, place)
         return render_logs_page(
-            conversation, page, private=place is Place.PRIVATE, show_caller_number=seen.full_numbers
+            conversation,
+            page,
+            private=place is Place.PRIVATE,
+            show_caller_number=seen.full_numbers,
+            errors_only=errors_only,
         )
 
     async def aclose(self, drain_seconds: float = 10.0) -> None:

@@ -19,11 +19,15 @@ from bot.hamsa.errors import (
     HamsaUnavailable,
     InvalidConversationId,
 )
-from bot.hamsa.models import Conversation
+from bot.hamsa.models import STATUS_WORDS, CallPage, Conversation, ListedCall
+from bot.policy import Policy
+from bot.recent import CallFilters, decode_page
+from bot.render.home import HomeFacts, RecentFacts, render_home
 from bot.render.logs import render_logs_page
+from bot.render.recent import agent_names, render_recent
 from bot.render.summary import render_condensed, render_summary, summary_text
 from bot.sandbox import samples
-from bot.sandbox.blockkit import block_kit_problems, mrkdwn_texts, unescaped_markup
+from bot.sandbox.blockkit import block_kit_problems, mrkdwn_texts, unescaped_markup, view_problems
 from bot.sandbox.slack_requests import BOT_USER_ID, app_mention_event, link_shared_event, new_ts
 from bot.sandbox.stack import Stack
 
@@ -53,6 +57,16 @@ def hostile_call(conversation_id: str) -> dict[str, Any]:
         "jobResponse": {
             "callStartedAt": "2025-03-02T09:14:07Z",
             "transcription": [{"<!here>": text}, {"User": {"<@U1>": ["<!channel>"]}}, {"Agent": [{"function": {}}]}],
+            "outcomeResult": {
+                HOSTILE: text,
+                "<@U1>resolved": True,
+                CONTROL: [HOSTILE],
+                EMOJI: {HOSTILE: HOSTILE},
+                "amount": float("inf"),
+                "note": ARABIC,
+                "<!here>": HOSTILE,
+                "more": CONTROL + HOSTILE,
+            },
         },
         "logs": [
             {
@@ -85,7 +99,12 @@ def huge_call(conversation_id: str, *, n_logs: int = 3500, big: int = 20_000) ->
         "agentDetails": {"agentName": long},
         "callAnalysis": {"error": {"message": long}},
         "jobResponse": {
-            "transcription": [{("Agent" if n % 2 else "User") * 50: ARABIC * 30} for n in range(250)],
+            # The caller's first words are 100,000 characters; 250 turns in all.
+            "transcription": [
+                {"User": long},
+                *({("Agent" if n % 2 else "User") * 50: ARABIC * 30} for n in range(249)),
+            ],
+            "outcomeResult": {f"<!channel>{n}" * 50: "<!here> " + "o" * (5 * big) for n in range(300)},
         },
         "logs": [
             {
@@ -165,6 +184,11 @@ def surfaces(data: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]], 
     for page in {1, pages // 2, pages}:  # private pages differ only by a button and the full number
         rendered = render_logs_page(conversation, page, private=True)
         yield f"private logs page {page}", rendered.blocks, rendered.text
+    error_pages = render_logs_page(conversation, 1, errors_only=True).pages
+    for page in {1, error_pages}:
+        for private in (False, True):
+            rendered = render_logs_page(conversation, page, private=private, errors_only=True)
+            yield f"errors-only logs page {page}", rendered.blocks, rendered.text
 
 
 @pytest.mark.parametrize("name", CONVERSATIONS)
@@ -177,6 +201,54 @@ def test_every_surface_of_every_conversation_is_within_limits_and_escaped(name: 
             raise AssertionError(f"{name} / {surface}: {error}") from None
         count += 1
     assert count >= 6
+
+
+def hostile_listed_calls(count: int) -> CallPage:
+    """A page of Hamsa's list whose every field is hostile, huge or of the wrong type."""
+    long = "<!channel> " + "x" * 100_000
+    calls = []
+    for n in range(count):
+        item = {
+            "id": str(uuid.UUID(int=1000 + n)),
+            "createdAt": ("2025-03-02T09:14:05Z", "not a date", None)[n % 3],
+            "status": (HOSTILE, "S" * 100_000, "FAILED", None)[n % 4],
+            "voiceAgentId": HOSTILE,
+            "agentName": (long, HOSTILE + CONTROL + ARABIC + EMOJI, None)[n % 3],
+            "duration": (10**12, -5, float("nan"), "long")[n % 4],
+            "channelType": long,
+            "callParams": {"userNumber": ("9" * 100_000, HOSTILE, "+971 50 123 4567")[n % 3]},
+        }
+        calls.append(ListedCall.model_validate(item))
+    return CallPage(calls=tuple(calls), page=3, per_page=10, matching=10**9)
+
+
+@pytest.mark.parametrize("count", [0, 1, 10, 200])
+def test_every_recent_page_is_within_limits_and_escaped(count: int) -> None:
+    page = hostile_listed_calls(count)
+    filters = CallFilters(tuple(STATUS_WORDS), samples.SUPPORT_AGENT_ID, HOSTILE + "x" * 100, "2025-03-02", 0, 2**40)
+    for view_filters in (filters, CallFilters()):
+        message = render_recent(page, view_filters)
+        assert_safe(message["blocks"], message["text"])
+        for block in message["blocks"]:
+            for element in block.get("elements", []) if block["type"] == "actions" else []:
+                assert decode_page(element["value"]) is not None
+    notice = agent_names([HOSTILE * 100] * 100, [str(uuid.UUID(int=n)) for n in range(100)])
+    assert_safe(messages.notice_blocks(notice), notice)
+
+
+def test_app_home_with_hostile_recent_calls_is_within_limits_and_escaped() -> None:
+    facts = HomeFacts(
+        connection=None,
+        from_environment=True,
+        can_manage=False,
+        managers="admins",
+        policy=Policy(link_domains=("dashboard.tryhamsa.com",), extra_link_domains=(), show_full_caller_number=False),
+        recent=RecentFacts(hostile_listed_calls(5).calls),
+    )
+    view = render_home(facts)
+    assert view_problems(view) == []
+    assert block_kit_problems(view["blocks"], surface="home") == []
+    assert [m for t in mrkdwn_texts(view["blocks"]) for m in unescaped_markup(t)] == []
 
 
 def test_the_huge_call_pages_through_all_its_entries() -> None:
@@ -249,10 +321,12 @@ async def test_hostile_and_huge_conversations_reach_slack_accepted_and_escaped(s
         page = actions.encode(actions.ButtonValue(conversation_id, page=3))
         await stack.sender.action(actions.LOGS_PAGE, page, response_url=stack.slack.new_response_url())
     await stack.sender.event(link_shared_event([dashboard + hostile_id, dashboard + huge_id]))
+    # Hamsa's list holds them too: /hamsa recent shows their hostile agent names, statuses and numbers.
+    await stack.sender.command("recent", stack.slack.new_response_url())
 
     await stack.slack.wait_for_calls("chat.unfurl", 3)
     await stack.slack.wait_for_calls("chat.postMessage", 4)
-    await stack.slack.wait_for_responses(6)
+    await stack.slack.wait_for_responses(7)
     await stack.services.background.drain(5)
 
     assert stack.slack.rejected_responses == []

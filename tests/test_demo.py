@@ -30,7 +30,13 @@ async def test_demo_shows_the_documented_call_its_logs_and_a_link_preview(capsys
     assert "chat.unfurl" in out
     assert "Page 1 of" in out and "Page 2 of" in out
     assert NEWER in out
-    assert out.count(BUILDER_URL) == 8
+    # /hamsa recent, then View on a call that was cut short: a summary that says what happened.
+    assert "/hamsa recent failed terminated 24h" in out
+    assert "Recent calls · failed, terminated · the last 24 hours" in out
+    assert "Why it ended: The caller hung up while being transferred" in out
+    assert "💬 Caller: “Call me back on 050 987 6543, it's about my refund.”" in out
+    assert "Callback number: +971509876543" in out
+    assert out.count(BUILDER_URL) == 10
     assert "Done:" in out
 
 
@@ -42,7 +48,7 @@ async def test_demo_is_quiet_by_default_and_logs_each_request_when_verbose(
 
     assert await run_demo(verbose=True) == 0
     err = capsys.readouterr().err
-    assert err.count("slack request kind=") == 7
+    assert err.count("slack request kind=") == 9
     assert "kind=command:/hamsa" in err and "kind=event:link_shared" in err
 
 

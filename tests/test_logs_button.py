@@ -270,7 +270,14 @@ async def test_paging_through_the_long_call_in_a_thread(stack: Stack) -> None:
     visited, last = await page_through(stack, post.params["blocks"], private=False)
 
     assert visited == [*range(2, pages + 1), pages - 1, pages - 2]
-    assert action_ids(last) == [actions.LOGS_PAGE_OLDER, actions.LOGS_PAGE]
+    # Past the last page's Older and Newer: the errors filter, the first error, the whole call as a file.
+    assert action_ids(last) == [
+        actions.LOGS_PAGE_OLDER,
+        actions.LOGS_PAGE,
+        actions.LOGS_ERRORS,
+        actions.LOGS_FIRST_ERROR,
+        actions.LOGS_DOWNLOAD,
+    ]
     assert stack.hamsa.count(samples.LONG_ID) == 1  # every page came from the cache
 
 
@@ -309,4 +316,10 @@ async def test_paging_a_generated_three_thousand_entry_call_privately(stack: Sta
     assert (second_page, last_page, back) == (2, pages, pages - 1)
     assert NEWER not in paging_buttons(last)
     # Private pages keep their way back to the summary.
-    assert action_ids(last) == [actions.LOGS_PAGE_OLDER, actions.SHOW_SUMMARY]
+    assert action_ids(last) == [
+        actions.LOGS_PAGE_OLDER,
+        actions.LOGS_ERRORS,
+        actions.LOGS_FIRST_ERROR,
+        actions.LOGS_DOWNLOAD,
+        actions.SHOW_SUMMARY,
+    ]

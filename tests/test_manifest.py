@@ -16,17 +16,24 @@ import yaml
 from bot.actions import PREVIEW_SHORTCUT
 from bot.installs import BOT_SCOPES
 from bot.messages import USAGE
+from bot.render.workflow import OUTPUTS, STEP_CALLBACK_ID, STEP_INPUT
 from bot.sandbox.samples import DOCUMENTED_ID
-from bot.sandbox.slack_requests import BOT_USER_ID, app_home_opened_event, app_mention_event, link_shared_event
+from bot.sandbox.slack_requests import (
+    BOT_USER_ID,
+    app_home_opened_event,
+    app_mention_event,
+    function_executed_event,
+    link_shared_event,
+)
 from bot.sandbox.stack import Stack
 from bot.server import EVENTS_PATH
 from bot.settings import DEFAULT_LINK_DOMAINS
 
 MANIFEST_PATH = Path(__file__).resolve().parent.parent / "manifest.yml"
-# What the app calls: chat.postMessage, chat.unfurl, users.info (who may change settings),
-# conversations.info (whether a channel is shared); what it receives: /hamsa and the shortcut,
-# link_shared, app_mention, app_home_opened. Replies where it is not a member go through response_url
-# instead of chat:write.public.
+# What the app calls: chat.postMessage, chat.unfurl, users.info (who may change settings, time zones),
+# conversations.info (whether a channel is shared), files.uploadV2 (logs as a file); what it receives:
+# /hamsa and the shortcut, link_shared, app_mention, app_home_opened. Replies where it is not a member
+# go through response_url instead of chat:write.public.
 MINIMAL_BOT_SCOPES = {
     "commands",
     "chat:write",
@@ -36,7 +43,10 @@ MINIMAL_BOT_SCOPES = {
     "users:read",
     "channels:read",
     "groups:read",
+    "files:write",
 }
+# https://api.slack.com/reference/manifests#functions and the types a step's parameters may have.
+_PARAMETER_TYPES = {"string", "integer", "number", "boolean", "object", "array"}
 _HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _COMMAND = re.compile(r"^/[a-z0-9_-]{1,31}$")
 
@@ -108,6 +118,23 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
         urls.append(("event_subscriptions.request_url", events.get("request_url")))
     urls.append(("interactivity.request_url", interactivity.get("request_url")))
 
+    functions = manifest.get("functions") or {}
+    if functions:
+        need(settings.get("function_runtime") == "remote", "settings.function_runtime: remote for the app's steps")
+        need("function_executed" in (events.get("bot_events") or []), "function_executed in bot_events for steps")
+    for callback_id, function in functions.items():
+        need(text(callback_id, 1, 100), f"function {callback_id!r}: a callback_id of 1 to 100 characters")
+        need(text(function.get("title"), 1, 255), f"function {callback_id}: a title")
+        need(text(function.get("description"), 1, 255), f"function {callback_id}: a description")
+        for kind in ("input_parameters", "output_parameters"):
+            parameters = function.get(kind)
+            need(isinstance(parameters, dict), f"function {callback_id}: {kind} as an object")
+            for name, parameter in (parameters or {}).items():
+                where = f"function {callback_id} {kind} {name}"
+                need(parameter.get("type") in _PARAMETER_TYPES, f"{where}: a type")
+                need(text(parameter.get("title"), 1, 255), f"{where}: a title")
+                need(parameter.get("name", name) == name, f"{where}: its name is its key")
+
     for where, url in urls:
         if url is None and socket_mode:
             continue  # Socket Mode needs no request URL
@@ -160,6 +187,18 @@ def test_bot_scopes_are_exactly_the_smallest_set_that_works() -> None:
     assert "user" not in scopes
 
 
+def test_the_workflow_step_is_the_one_the_app_runs() -> None:
+    manifest = load_manifest()
+    (callback_id,) = manifest["functions"]
+    step = manifest["functions"][callback_id]
+
+    assert callback_id == STEP_CALLBACK_ID
+    assert list(step["input_parameters"]) == [STEP_INPUT]
+    assert step["input_parameters"][STEP_INPUT]["is_required"] is True
+    assert list(step["output_parameters"]) == list(OUTPUTS)
+    assert step["output_parameters"]["duration_seconds"]["type"] == "integer"
+
+
 def test_unfurl_domains_are_the_default_link_domains() -> None:
     assert tuple(load_manifest()["features"]["unfurl_domains"]) == DEFAULT_LINK_DOMAINS
 
@@ -196,6 +235,9 @@ def test_command_and_shortcut_are_the_ones_the_app_and_its_help_text_name() -> N
         (lambda m: m["settings"]["interactivity"].update(request_url="https://x/slack/actions"), "interactivity"),
         (lambda m: m["settings"]["event_subscriptions"].pop("request_url"), "event_subscriptions.request_url"),
         (lambda m: m.pop("_metadata"), "major_version"),
+        (lambda m: m["settings"].pop("function_runtime"), "function_runtime"),
+        (lambda m: m["functions"]["get_hamsa_conversation"].pop("title"), "a title"),
+        (lambda m: m["functions"]["get_hamsa_conversation"]["output_parameters"]["title"].update(type="text"), "type"),
     ],
 )
 def test_rule_check_names_each_broken_rule(change: Any, problem: str) -> None:
@@ -222,10 +264,15 @@ async def test_every_command_shortcut_and_event_in_the_manifest_is_answered_by_t
         assert response.status_code == 200
         await stack.slack.wait_for_responses(1, url=url)
 
+    execution = stack.slack.new_function_execution()
+    step = function_executed_event(
+        execution.execution_id, execution.bot_access_token, {STEP_INPUT: DOCUMENTED_ID}, callback_id=STEP_CALLBACK_ID
+    )
     sends_and_answers = {
         "link_shared": (link_shared_event([link]), "chat.unfurl"),
         "app_mention": (app_mention_event(f"<@{BOT_USER_ID}> {DOCUMENTED_ID}"), "chat.postMessage"),
         "app_home_opened": (app_home_opened_event("U0ALICE"), "views.publish"),
+        "function_executed": (step, "functions.completeSuccess"),
     }
     bot_events = manifest["settings"]["event_subscriptions"]["bot_events"]
     assert sorted(bot_events) == sorted(sends_and_answers)

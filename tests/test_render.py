@@ -21,8 +21,10 @@ from bot.render.logs import (
     NO_ENTRIES,
     NO_ENTRIES_EVER,
     NO_ENTRIES_PROCESSING,
+    NO_ERRORS,
     STILL_PROCESSING,
     TRANSCRIPT_HEADING,
+    first_error_page,
     render_logs_page,
 )
 from bot.render.summary import (
@@ -113,6 +115,93 @@ def test_shared_summary_with_footer_matches_golden() -> None:
     assert_golden("summary_failed_shared", blocks)
 
 
+def rich_call() -> Conversation:
+    """A call that ended badly after the caller spoke, with more extracted fields than a summary shows."""
+    return conversation(
+        title="Callback request",
+        status="TERMINATED",
+        callDuration=95,
+        channelType="Telephone",
+        createdAt="2025-03-02T09:14:05Z",
+        callParams={"userNumber": "+971501234567"},
+        agentDetails={"agentName": "Support Agent"},
+        callAnalysis={"error": {"message": "Max call duration reached", "statusCode": "TIMEOUT"}},
+        jobResponse={
+            "callEndedAt": "2025-03-02T09:15:40Z",
+            "transcription": [
+                {"Agent": "Hello, how can I help?"},
+                {"User": "", "metadata": {"confidence": 0.2}},
+                {"User": "Please call me back on 050 987 6543, it's about order 4411."},
+            ],
+            "outcomeResult": {
+                "intent": "callback",
+                "resolved": False,
+                "orderNumber": "4411",
+                "callbackNumber": "+971509876543",
+                "priority": 2,
+                "sentiment_score": 0.35,
+                "language": "en",
+                "tags": ["callback", "order"],
+                "notes": None,
+                "address": {"city": "Dubai", "area": "Marina"},
+            },
+        },
+    )
+
+
+def test_rich_summary_matches_golden() -> None:
+    blocks = render_summary(rich_call())
+    assert block_kit_problems(blocks) == []
+    assert_golden("summary_rich", blocks)
+
+
+def test_the_first_words_of_the_caller_are_quoted_with_numbers_masked_where_a_channel_sees_them() -> None:
+    shared = mrkdwn_texts(render_summary(rich_call()))
+    private = mrkdwn_texts(render_summary(rich_call(), private=True))
+
+    assert ":speech_balloon: *Caller:* “Please call me back on •••• 6543, it's about order 4411.”" in shared
+    assert ":speech_balloon: *Caller:* “Please call me back on 050 987 6543, it's about order 4411.”" in private
+
+
+def test_the_first_words_skip_the_agent_and_empty_turns_and_are_bounded() -> None:
+    said = "<!channel> " + "word " * 1000
+    call = conversation(jobResponse={"transcription": [{"Agent": "Hi"}, {"customer": "  "}, {"Customer": said}]})
+
+    (quote,) = [t for t in mrkdwn_texts(render_summary(call)) if "*Caller:*" in t]
+
+    assert quote.startswith(":speech_balloon: *Caller:* “&lt;!channel&gt; word word")
+    assert len(quote) < 260
+    assert "*Caller:*" not in all_text(render_summary(conversation(jobResponse={"transcription": [{"Agent": "Hi"}]})))
+
+
+def test_the_outcome_shows_six_short_fields_and_the_rest_under_more() -> None:
+    blocks = render_summary(rich_call())
+    (outcome,) = [b for b in blocks if b.get("text", {}).get("text") == "*Outcome*"]
+    (more,) = [t for t in mrkdwn_texts(blocks) if t.startswith("*More:*")]
+
+    assert [f["text"] for f in outcome["fields"]] == [
+        "*Intent*\ncallback",
+        "*Resolved*\nNo",
+        "*Order number*\n4411",
+        "*Callback number*\n•••• 6543",
+        "*Priority*\n2",
+        "*Sentiment score*\n0.35",
+    ]
+    assert more == "*More:* Language: en · Tags: 2 items · Address: 2 fields"  # the empty "notes" is left out
+
+
+def test_outcome_values_stay_short_and_escaped_whatever_they_hold() -> None:
+    outcome: dict[str, Any] = {f"<@U{n}>key{n}": "<!here> " + "x" * 100_000 for n in range(500)}
+    blocks = render_summary(conversation(jobResponse={"outcomeResult": outcome}))
+
+    assert block_kit_problems(blocks) == []
+    (more,) = [t for t in mrkdwn_texts(blocks) if t.startswith("*More:*")]
+    assert len(more) <= 620 and more.endswith("…")
+    assert "<!here>" not in all_text(blocks) and "<@U" not in all_text(blocks)
+    assert "*Outcome*" not in all_text(render_summary(conversation(jobResponse={"outcomeResult": {"a": None}})))
+    assert "*Outcome*" not in all_text(render_summary(conversation(jobResponse={"outcomeResult": "resolved"})))
+
+
 @pytest.mark.parametrize("name", SAMPLE_IDS)
 def test_condensed_matches_golden(name: str) -> None:
     blocks = render_condensed(sample(name))
@@ -142,9 +231,34 @@ def test_logs_page_matches_golden(name: str, page: int, private: bool) -> None:
     assert_golden(f"logs_{name}_page{page}{suffix}", golden)
 
 
+@pytest.mark.parametrize(("name", "page", "private"), [("long", 1, False), ("long", 13, True), ("failed", 1, False)])
+def test_errors_only_logs_page_matches_golden(name: str, page: int, private: bool) -> None:
+    rendered = render_logs_page(sample(name), page, private=private, errors_only=True)
+    assert block_kit_problems(rendered.blocks) == []
+    assert rendered.page == page
+    suffix = "_private" if private else ""
+    golden = {"blocks": rendered.blocks, "text": rendered.text, "page": rendered.page, "pages": rendered.pages}
+    assert_golden(f"logs_{name}_errors_page{page}{suffix}", golden)
+
+
+def test_errors_only_on_a_call_without_errors_says_so() -> None:
+    rendered = render_logs_page(sample("documented"), 1, errors_only=True)
+    assert NO_ERRORS in mrkdwn_texts(rendered.blocks)
+    assert "Errors only · Page 1 of 1" in context_text(rendered.blocks)
+
+
+def test_the_first_error_page_counts_the_transcript_before_the_logs() -> None:
+    long = sample("long")
+    first_error = long.error_indexes[0]
+    assert first_error_page(long) == (len(long.transcript) + first_error) // 20 + 1
+    assert first_error_page(sample("documented")) is None
+    assert first_error_page(sample("failed")) == 1
+
+
 def test_no_golden_file_is_left_unchecked() -> None:
     checked = {f"summary_{n}" for n in SAMPLE_IDS} | {f"condensed_{n}" for n in SAMPLE_IDS}
     checked |= {"summary_documented_private", "summary_failed_shared", "recording_long", "recording_failed"}
+    checked |= {"summary_rich", "logs_long_errors_page1", "logs_long_errors_page13_private", "logs_failed_errors_page1"}
     checked |= {
         "logs_documented_page1",
         "logs_documented_page1_private",
@@ -309,9 +423,23 @@ def test_private_recording_answer_matches_golden(name: str) -> None:
     assert_golden(f"recording_{name}", answer)
 
 
-def test_a_failed_call_says_why() -> None:
-    texts = mrkdwn_texts(render_summary(sample("failed")))
-    assert ":warning: *Why it failed:* SIP 486: callee busy" in texts
+def test_a_failed_call_says_why_and_when_it_ended() -> None:
+    (text,) = [t for t in mrkdwn_texts(render_summary(sample("failed"))) if "Why it failed" in t]
+    assert text == ":warning: *Why it failed:* SIP 486: callee busy · ended " + slack_date(sample("failed").ended_at)
+
+
+def test_the_failure_code_is_added_when_the_reason_does_not_say_it() -> None:
+    ended = conversation(
+        status="TERMINATED",
+        updatedAt="2025-03-02T09:20:00Z",
+        jobResponse={"callEndedAt": "2025-03-02T09:19:30Z"},
+        callAnalysis={"error": {"message": "Agent hung up: <!here> max duration", "statusCode": 408}},
+    )
+
+    (text,) = [t for t in mrkdwn_texts(render_summary(ended)) if "Why it" in t]
+
+    assert text.startswith(":warning: *Why it ended:* Agent hung up: &lt;!here&gt; max duration (code `408`) · ")
+    assert text.endswith(slack_date(datetime(2025, 3, 2, 9, 19, 30, tzinfo=UTC)))
 
 
 def test_a_call_that_did_not_fail_has_no_failure_section() -> None:

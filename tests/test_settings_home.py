@@ -67,8 +67,13 @@ async def home_of(stack: Stack, user: str, team: SandboxTeam = SANDBOX_TEAM) -> 
 
 
 def controls(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """action_id → the select or button beside a setting."""
-    return {b["accessory"]["action_id"]: b["accessory"] for b in view["blocks"] if "accessory" in b}
+    """action_id → the select or button beside a setting (App Home's other sections have buttons too)."""
+    accessories = [b["accessory"] for b in view["blocks"] if "accessory" in b]
+    return {
+        a["action_id"]: a
+        for a in accessories
+        if a["action_id"].startswith(SWITCH_ACTION) or a["action_id"] == EDIT_LINK_DOMAINS
+    }
 
 
 def section_texts(view: dict[str, Any]) -> str:

@@ -7,9 +7,10 @@ import copy
 import json
 import logging
 import random
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -23,8 +24,9 @@ from bot.hamsa.errors import (
     HamsaRateLimited,
     HamsaUnauthorized,
     HamsaUnavailable,
+    InvalidConversationId,
 )
-from bot.hamsa.models import Conversation
+from bot.hamsa.models import CallPage, Conversation, ListedCall
 from bot.refs import normalize_conversation_id
 from bot.settings import Settings
 
@@ -33,7 +35,9 @@ logger = logging.getLogger(__name__)
 USER_AGENT = f"hamsa-for-slack/{__version__}"
 CONVERSATION_PATH = "/v1/voice-agents/conversation/{id}"
 MINIMAL_LIST_PATH = "/v1/voice-agents/conversations/minimal-list"
+MAX_PER_PAGE = 200  # the most Hamsa's list gives in one page
 _BACKOFF_CAP = 2.0
+_T = TypeVar("_T")
 
 
 class HamsaClient:
@@ -181,24 +185,70 @@ class HamsaClient:
             raise HamsaUnavailable(f"could not reach Hamsa ({type(error).__name__})") from None
 
     async def _fetch(self, conversation_id: str) -> tuple[Conversation, int]:
+        path = CONVERSATION_PATH.format(id=conversation_id)
+
+        async def attempt(remaining: float) -> tuple[Conversation, int]:
+            body = await self._get(path, None, remaining)
+            return _parse_conversation(body, conversation_id), len(body)
+
+        return await self._within_budget(attempt)
+
+    async def list_calls(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        agent_id: str | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        page: int = 1,
+        per_page: int = 10,
+    ) -> CallPage:
+        """One page of the account's calls, newest first, filtered at Hamsa (the documented minimal list).
+
+        ``statuses`` are Hamsa's (``FAILED``), sent as one ``status`` each; ``start_ms``/``end_ms`` bound
+        ``createdAt`` in epoch milliseconds. Lists are not cached: they change with every call. Same
+        budget, retries and errors as :meth:`get_conversation`.
+        """
+        if not 1 <= per_page <= MAX_PER_PAGE or page < 1:
+            raise ValueError(f"page from 1, per_page from 1 to {MAX_PER_PAGE}")
+        params = [("page", str(page)), ("perPage", str(per_page))]
+        params += [("status", status) for status in statuses]
+        if agent_id is not None:
+            params.append(("voiceAgentId", normalize_conversation_id(agent_id)))
+        if start_ms is not None:
+            params.append(("startTime", str(start_ms)))
+        if end_ms is not None:
+            params.append(("endTime", str(end_ms)))
+
+        async def attempt(remaining: float) -> CallPage:
+            try:
+                body = await self._get(MINIMAL_LIST_PATH, tuple(params), remaining)
+            except ConversationNotFound:
+                raise HamsaBadResponse("Hamsa has no call list at this address (HTTP 404)") from None
+            return _parse_call_page(body, page, per_page)
+
+        return await self._within_budget(attempt)
+
+    async def _within_budget(self, attempt: Callable[[float], Awaitable[_T]]) -> _T:
+        """``attempt(seconds left)``, retried on 429, 5xx and connection errors, all within the lookup budget."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._lookup_budget
-        attempt = 0
+        tries = 0
         while True:
-            attempt += 1
+            tries += 1
             remaining = deadline - loop.time()
             try:
                 async with asyncio.timeout(remaining):
-                    return await self._request(conversation_id, remaining)
+                    return await attempt(remaining)
             except TimeoutError:
                 raise HamsaUnavailable(
                     f"Hamsa did not answer within the {self._lookup_budget:g}s lookup budget"
                 ) from None
             except (HamsaUnavailable, HamsaRateLimited) as error:
-                delay = self._retry_delay(error, attempt)
-                if attempt >= self._max_attempts or loop.time() + delay >= deadline:
+                delay = self._retry_delay(error, tries)
+                if tries >= self._max_attempts or loop.time() + delay >= deadline:
                     raise
-                logger.info("hamsa retry attempt=%d in=%.2fs reason=%s", attempt + 1, delay, error)
+                logger.info("hamsa retry attempt=%d in=%.2fs reason=%s", tries + 1, delay, error)
                 await asyncio.sleep(delay)
 
     def _retry_delay(self, error: HamsaError, attempt: int) -> float:
@@ -207,19 +257,20 @@ class HamsaClient:
         # Full jitter keeps many bots that failed together from retrying together.
         return random.uniform(0, min(_BACKOFF_CAP, self._backoff_base * 2 ** (attempt - 1)))
 
-    async def _request(self, conversation_id: str, remaining: float) -> tuple[Conversation, int]:
-        path = self._base_url + CONVERSATION_PATH.format(id=conversation_id)
+    async def _get(self, path: str, params: tuple[tuple[str, str], ...] | None, remaining: float) -> bytes:
+        """One GET of ``path``: the body of a 200 (within the size cap), or the error its status means."""
         headers = {"Authorization": f"Token {self._api_key}"}
         timeout = httpx.Timeout(min(self._read_timeout, remaining), connect=self._http.timeout.connect)
         try:
-            async with self._http.stream("GET", path, headers=headers, timeout=timeout) as response:
+            async with self._http.stream(
+                "GET", self._base_url + path, params=params, headers=headers, timeout=timeout
+            ) as response:
                 self._raise_for_status(response)
-                body = await self._read_bounded(response)
+                return await self._read_bounded(response)
         except httpx.TimeoutException as error:
             raise HamsaUnavailable(f"Hamsa timed out ({type(error).__name__})") from None
         except httpx.HTTPError as error:
             raise HamsaUnavailable(f"could not reach Hamsa ({type(error).__name__})") from None
-        return _parse_conversation(body, conversation_id), len(body)
 
     def _raise_for_status(self, response: httpx.Response) -> None:
         status = response.status_code
@@ -261,13 +312,17 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
-def _parse_conversation(body: bytes, conversation_id: str) -> Conversation:
-    """Judge by HTTP status, not ``success``: documented good answers sometimes say ``false``."""
+def _data(body: bytes) -> Any:
+    """The ``data`` of Hamsa's envelope. Judge by HTTP status, not ``success``: good answers may say ``false``."""
     try:
         envelope: Any = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise HamsaBadResponse("Hamsa's answer is not JSON (or is nested too deeply)") from None
-    data = envelope.get("data") if isinstance(envelope, dict) else None
+    return envelope.get("data") if isinstance(envelope, dict) else None
+
+
+def _parse_conversation(body: bytes, conversation_id: str) -> Conversation:
+    data = _data(body)
     if not isinstance(data, dict):
         raise HamsaBadResponse("Hamsa's answer holds no conversation object")
     try:
@@ -276,3 +331,25 @@ def _parse_conversation(body: bytes, conversation_id: str) -> Conversation:
         return Conversation.model_validate({**data, "id": conversation_id})
     except (ValidationError, RecursionError):
         raise HamsaBadResponse("Hamsa's conversation could not be read") from None
+
+
+def _parse_call_page(body: bytes, page: int, per_page: int) -> CallPage:
+    """``data: {total, filtered, calls: [...]}``; an item that is not a call (no valid ID) is left out, not fatal."""
+    data = _data(body)
+    items = data.get("calls") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise HamsaBadResponse("Hamsa's answer holds no list of calls")
+    calls = []
+    for item in items[:MAX_PER_PAGE]:
+        raw_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(raw_id, str):
+            continue
+        try:
+            # The ID goes into button values and lookups: only a conversation UUID will do.
+            conversation_id = normalize_conversation_id(raw_id)
+            calls.append(ListedCall.model_validate({**item, "id": conversation_id}))
+        except (InvalidConversationId, ValidationError, RecursionError):
+            continue
+    counts = [data.get(key) for key in ("filtered", "total")]
+    matching = next((n for n in counts if isinstance(n, int) and not isinstance(n, bool) and n >= 0), None)
+    return CallPage(calls=tuple(calls), page=page, per_page=per_page, matching=matching)

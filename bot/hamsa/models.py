@@ -10,6 +10,7 @@ import json
 import math
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import (
@@ -44,9 +45,19 @@ STATUS_WORDS: dict[str, Status] = {
 }
 WORD_OF_STATUS: dict[str, str] = {status.value: word for word, status in STATUS_WORDS.items()}
 
+
+def status_word(status: str | None) -> str | None:
+    """The word people type for a Hamsa status (``NO_ANSWER`` → ``no-answer``); None for an unknown one."""
+    return WORD_OF_STATUS.get(status or "")
+
+
 FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.NO_ANSWER, Status.FAILED, Status.FORWARDED, Status.TERMINATED})
 # Calls someone answered: only these get a recording, a transcript and logs after they end.
 ANSWERED_STATUSES = frozenset({Status.COMPLETED, Status.FORWARDED, Status.TERMINATED})
+# Log levels that count as errors (Errors only, Jump to first error).
+ERROR_LEVELS = frozenset({"ERROR", "FATAL", "CRITICAL"})
+# How transcripts name the person who called (observed: "User"); compared case-insensitively.
+CALLER_SPEAKERS = frozenset({"user", "caller", "customer", "client", "human"})
 # How long after a call ends Hamsa may still be adding its recording, transcript and logs.
 PROCESSING_WINDOW = timedelta(minutes=10)
 
@@ -89,8 +100,9 @@ class AgentDetails(_Lenient):
 
 class FailureReason(_Lenient):
     message: str | None = None
+    status_code: str | None = Field(default=None, alias="statusCode")
 
-    _coerce = field_validator("message", mode="before")(lambda v: _text(v))
+    _coerce = field_validator("message", "status_code", mode="before")(lambda v: _text(v))
 
 
 class CallAnalysis(_Lenient):
@@ -169,12 +181,7 @@ class Conversation(_Lenient):
         # One malformed item must not hide the others.
         return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
-    @field_validator("call_duration", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        # Python's JSON parser accepts Infinity and NaN; neither is a duration.
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return value if number and math.isfinite(value) else None
+    _duration = field_validator("call_duration", mode="before")(lambda v: _seconds(v))
 
     @property
     def is_finished(self) -> bool:
@@ -226,6 +233,85 @@ class Conversation(_Lenient):
     def failure_reason(self) -> str | None:
         error = self.call_analysis.error if self.call_analysis else None
         return error.message if error else None
+
+    @property
+    def failure_code(self) -> str | None:
+        """The code Hamsa gives with the failure reason (e.g. a SIP status), when it gives one."""
+        error = self.call_analysis.error if self.call_analysis else None
+        return error.status_code if error else None
+
+    @property
+    def caller_first_words(self) -> str | None:
+        """The first thing the caller said: their first turn of the transcript that holds any text."""
+        for turn in self.transcript:
+            if turn.speaker.strip().casefold() in CALLER_SPEAKERS and turn.text.strip():
+                return turn.text
+        return None
+
+    @cached_property
+    def error_indexes(self) -> tuple[int, ...]:
+        """Where the error entries are in ``logs``; read once per conversation (a cached one is paged often)."""
+        return tuple(i for i, entry in enumerate(self.logs) if (entry.type or "").upper() in ERROR_LEVELS)
+
+    @property
+    def outcome(self) -> dict[str, Any]:
+        """What the agent extracted from the call (Hamsa's ``outcomeResult``): resolved, intent, order number…"""
+        found = self.job_response.outcome_result if self.job_response else None
+        return found or {}
+
+
+def _seconds(value: Any) -> float | None:
+    """A duration in seconds; Python's JSON parser accepts Infinity and NaN, and neither is a duration."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return value if number and math.isfinite(value) else None
+
+
+class ListedCall(_Lenient):
+    """One item of Hamsa's minimal list: ``{id, createdAt, status, voiceAgentId, agentName, duration, …}``."""
+
+    id: str
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+    status: str | None = None
+    voice_agent_id: str | None = Field(default=None, alias="voiceAgentId")
+    agent_name: str | None = Field(default=None, alias="agentName")
+    duration: float | None = None
+    channel_type: str | None = Field(default=None, alias="channelType")
+    call_params: CallParams | None = Field(default=None, alias="callParams")
+
+    _coerce = field_validator("status", "voice_agent_id", "agent_name", "channel_type", mode="before")(
+        lambda v: _text(v)
+    )
+    _duration = field_validator("duration", mode="before")(lambda v: _seconds(v))
+
+    @property
+    def caller_number(self) -> str | None:
+        return self.call_params.user_number if self.call_params else None
+
+
+class CallPage(BaseModel):
+    """One page of Hamsa's minimal list, newest first.
+
+    ``matching`` is how many calls match the filters (Hamsa's ``filtered``, else its ``total``), when it
+    says; ``None`` when it does not, and then a full page is taken to mean there may be more.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    calls: tuple[ListedCall, ...]
+    page: int
+    per_page: int
+    matching: int | None = None
+
+    @property
+    def has_older(self) -> bool:
+        if self.matching is not None:
+            return self.page * self.per_page < self.matching
+        return len(self.calls) >= self.per_page
+
+    @property
+    def pages(self) -> int | None:
+        """How many pages the matching calls fill (at least one), when Hamsa says how many match."""
+        return None if self.matching is None else max(1, -(-self.matching // self.per_page))
 
 
 def parse_turns(value: Any) -> list[TranscriptTurn]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,11 @@ from bot.listeners.payload import part, text
 from bot.looks import Look
 from bot.messages import (
     LOGS_ALREADY_POSTED,
+    LOGS_FILE_ALREADY_POSTED,
+    LOGS_FILE_FAILED,
+    LOGS_FILE_IN_MESSAGES,
+    LOGS_FILE_IN_THREAD,
+    LOGS_FILE_SENT,
     LOGS_NOT_HERE,
     NOT_SHOWN_HERE,
     POSTED_PRIVATELY,
@@ -25,11 +31,15 @@ from bot.messages import (
     notice_blocks,
 )
 from bot.policy import Place
-from bot.render.summary import render_recording
+from bot.render.logs_text import logs_file_title, logs_filename, render_logs_text
+from bot.render.summary import phone_mask, render_recording, title_of
+from bot.render.text import inline
 from bot.services import POSTED_LOGS_MEMORY_SECONDS, Services
 from bot.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
+# Two fast clicks on Download in a thread post one file.
+POSTED_FILE_MEMORY_SECONDS = 60
 Handler = Callable[[Services, Workspace, "Click"], Awaitable[None]]
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
@@ -39,6 +49,10 @@ def register(app: AsyncApp, services: Services) -> None:
         actions.SHOW_LOGS: show_logs,
         actions.LOGS_PAGE: turn_page,
         actions.LOGS_PAGE_OLDER: turn_page,
+        actions.LOGS_ERRORS: turn_page,
+        actions.LOGS_ALL: turn_page,
+        actions.LOGS_FIRST_ERROR: turn_page,
+        actions.LOGS_DOWNLOAD: download_logs,
         actions.SHOW_SUMMARY: back_to_summary,
         actions.SHARE_SUMMARY: post_summary,
         actions.POST_IN_THREAD: post_summary,
@@ -180,9 +194,71 @@ async def turn_page(services: Services, workspace: Workspace, click: Click) -> N
     if not seen.quotes:
         await _respond_privately(services, workspace, click, found, TRANSCRIPT_KEPT_PRIVATE, click.value.page)
         return
-    page = services.logs_page(workspace, found, click.value.page, private=click.private, place=place)
+    page = services.logs_page(
+        workspace, found, click.value.page, private=click.private, place=place, errors_only=click.value.errors
+    )
     await services.delivery.respond(
         click.response_url, click.ref, replace_original=True, text=page.text, blocks=page.blocks
+    )
+
+
+async def download_logs(services: Services, workspace: Workspace, click: Click) -> None:
+    """The whole call as a text file: in the thread the logs are in, or privately in the app's messages.
+
+    A long call is read in a worker thread: masking numbers in 10,000 entries takes about a second.
+    """
+    found = await _clicked_conversation(services, workspace, click)
+    if found is None:
+        return
+    seen = services.visibility(workspace, await _place(services, workspace, click))
+    # Into the thread only where the workspace posts logs and transcripts; else privately.
+    if not click.private and click.channel and click.thread_ts and seen.logs and seen.quotes:
+        key = f"logs-file:{workspace.key.id}:{click.channel}:{click.thread_ts}:{found.id}"
+        if not await services.state.first(key, POSTED_FILE_MEMORY_SECONDS):
+            await _tell(services, click, LOGS_FILE_ALREADY_POSTED)
+            return
+        show_numbers = seen.full_numbers
+        title = inline(title_of(found, 120, phone_mask(found, show_numbers=show_numbers)), 200)
+        who = f"<@{click.user_id}>" if click.user_id else "someone"
+        posted = await services.delivery.upload(
+            workspace.slack,
+            click.ref,
+            channel=click.channel,
+            thread_ts=click.thread_ts,
+            filename=logs_filename(found),
+            content=await asyncio.to_thread(render_logs_text, found, show_numbers=show_numbers),
+            title=logs_file_title(found, show_numbers=show_numbers),
+            initial_comment=LOGS_FILE_IN_THREAD.format(title=title, who=who),
+        )
+        if posted:
+            return
+        await services.state.forget(key)
+    if click.user_id is None:
+        await _tell(services, click, LOGS_FILE_FAILED)
+        return
+    intro = LOGS_FILE_IN_MESSAGES.format(title=inline(title_of(found, 120), 200))
+    direct = await services.delivery.post_direct(
+        workspace.slack, click.ref, user_id=click.user_id, text=intro, blocks=notice_blocks(intro)
+    )
+    sent = direct is not None and await services.delivery.upload(
+        workspace.slack,
+        click.ref,
+        channel=direct,
+        filename=logs_filename(found),
+        content=await asyncio.to_thread(render_logs_text, found, show_numbers=True),
+        title=logs_file_title(found, show_numbers=True),
+    )
+    await _tell(services, click, LOGS_FILE_SENT if sent else LOGS_FILE_FAILED)
+
+
+async def _tell(services: Services, click: Click, notice: str) -> None:
+    await services.delivery.respond(
+        click.response_url,
+        click.ref,
+        response_type="ephemeral",
+        replace_original=False,
+        text=notice,
+        blocks=notice_blocks(notice),
     )
 
 

@@ -16,6 +16,7 @@ from bot.following import alerts
 from bot.following.previews import RESPONSE_URL, Preview
 from bot.listeners import workspace_settings
 from bot.listeners.payload import text
+from bot.listeners.recent import recent
 from bot.looks import Look
 from bot.messages import NOT_A_REFERENCE, USAGE, notice_blocks
 from bot.policy import Place
@@ -55,6 +56,7 @@ class Command:
 Subcommand = Callable[[Services, Workspace, Command], Awaitable[None]]
 # The first word of the text → the feature that answers it.
 SUBCOMMANDS: dict[str, Subcommand] = {
+    "recent": recent,
     "mute": workspace_settings.mute,
     "unmute": workspace_settings.unmute,
     "settings": workspace_settings.show_settings,

@@ -19,6 +19,7 @@ from bot.following.webhooks import WEBHOOK_PATH
 from bot.hamsa.errors import HamsaError, HamsaUnauthorized
 from bot.installs import public_address
 from bot.listeners.payload import part, text
+from bot.listeners.recent import home_recent
 from bot.policy import parse_domains
 from bot.render.alerts import rule_line
 from bot.render.home import (
@@ -93,14 +94,14 @@ async def publish_home(services: Services, context: AsyncBoltContext, user_id: s
     if not user_id:
         return
     workspace = await services.workspace(context)
-    view = render_home(await home_facts(services, workspace, user_id))
+    view = render_home(await home_facts(services, workspace, user_id, context["ref"]))
     try:
         await workspace.slack.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:
         logger.warning("views.publish failed ref=%s error=%.60s", context["ref"], error.response.get("error"))
 
 
-async def home_facts(services: Services, workspace: Workspace, user_id: str) -> HomeFacts:
+async def home_facts(services: Services, workspace: Workspace, user_id: str, ref: str) -> HomeFacts:
     connection = workspace.connection
     facts = None
     if connection is not None:
@@ -117,6 +118,7 @@ async def home_facts(services: Services, workspace: Workspace, user_id: str) -> 
         policy=workspace.policy,
         webhook=await webhook_facts(services, workspace, user_id) if can_manage else None,
         subscriptions=tuple(rule_line(rule.facts(), with_channel=True) for rule in rules),
+        recent=await home_recent(workspace, ref),
     )
 
 

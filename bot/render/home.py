@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.hamsa.models import ListedCall
 from bot.policy import Policy
+from bot.render.recent import call_section
 from bot.render.settings import settings_blocks
 from bot.render.summary import slack_date
 from bot.render.text import code, inline
@@ -36,6 +38,7 @@ HOW_TO_USE = (
     "*How to use it*\n"
     "• Paste a Hamsa conversation link in any channel or DM: it turns into a preview.\n"
     "• `/hamsa <conversation ID or link>` shows a call just to you, with *Share in channel*.\n"
+    "• `/hamsa recent [failed] [agent &lt;name&gt;] [today]` lists the latest calls, just for you.\n"
     "• In a thread, mention `@Hamsa <ID or link>` or use the message shortcut *Preview Hamsa conversation*.\n"
     "• *Show logs* on a preview puts the transcript and logs in the thread."
 )
@@ -57,6 +60,20 @@ REGENERATE_LABEL = "New secret"
 REGENERATE_CONFIRM = "Hamsa's webhooks with the current secret will be refused until you paste the new one in Hamsa."
 NO_ALERTS = "No channel gets alerts yet: type `/hamsa subscribe` in a channel."
 MAX_LISTED_RULES = 30
+RECENT_HEADING = "*Recent calls*"
+NO_RECENT_CALLS = "No calls yet."
+RECENT_MORE = (
+    "*View* sends you a call's summary here, in Messages. For more calls, with filters, type "
+    "`/hamsa recent` in any channel, e.g. `/hamsa recent failed today`."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentFacts:
+    """App Home's latest calls, or the notice saying why Hamsa could not list them."""
+
+    calls: tuple[ListedCall, ...]
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +105,7 @@ class HomeFacts:
     policy: Policy  # what the workspace decided: its Settings section
     webhook: WebhookFacts | None = None
     subscriptions: tuple[str, ...] = ()  # each rule in words (mrkdwn written by the app)
+    recent: RecentFacts | None = None  # None: not shown (Hamsa is not connected)
 
 
 def region_label(region: str) -> str:
@@ -180,11 +198,24 @@ def _following_blocks(facts: HomeFacts) -> list[dict[str, Any]]:
     return blocks
 
 
+def _recent_blocks(recent: RecentFacts | None) -> list[dict[str, Any]]:
+    if recent is None:
+        return []
+    lead = recent.problem or (RECENT_HEADING if recent.calls else f"{RECENT_HEADING}\n{NO_RECENT_CALLS}")
+    return [
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
+        *(call_section(call) for call in recent.calls),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": RECENT_MORE}]},
+    ]
+
+
 def render_home(facts: HomeFacts) -> dict[str, Any]:
     """The ``home`` view for one person."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": HEADER}},
         *_connection_blocks(facts),
+        *_recent_blocks(facts.recent),
         {"type": "divider"},
         *_following_blocks(facts),
         {"type": "divider"},

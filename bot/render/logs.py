@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.actions import LOGS_PAGE, LOGS_PAGE_OLDER, SHOW_SUMMARY, ButtonValue, button
+from bot.actions import (
+    LOGS_ALL,
+    LOGS_DOWNLOAD,
+    LOGS_ERRORS,
+    LOGS_FIRST_ERROR,
+    LOGS_PAGE,
+    LOGS_PAGE_OLDER,
+    SHOW_SUMMARY,
+    ButtonValue,
+    button,
+)
 from bot.hamsa.models import Conversation, LogEntry, TranscriptTurn
 from bot.render.summary import phone_mask, title_of
 from bot.render.text import Mask, code, inline, masked, plain, scan_length
@@ -20,6 +30,12 @@ STILL_PROCESSING = "Hamsa is still processing this call, more may follow"
 OLDER = "◀ Older"
 NEWER = "Newer ▶"
 BACK_TO_SUMMARY = "Back to summary"
+ERRORS_ONLY = "Errors only"
+ALL_ENTRIES = "All entries"
+FIRST_ERROR = "Jump to first error"
+DOWNLOAD = "Download all (.txt)"
+NO_ERRORS = "No errors in this call's logs."
+ERRORS_CONTEXT = "Errors only"
 TRANSCRIPT_HEADING = "*Transcript*"
 LOGS_HEADING = "*Logs*"
 
@@ -38,22 +54,34 @@ class LogsPage:
     pages: int
 
 
-def page_count(conversation: Conversation) -> int:
-    total = len(conversation.transcript) + len(conversation.logs)
+def page_count(conversation: Conversation, *, errors_only: bool = False) -> int:
+    total = len(conversation.error_indexes) if errors_only else len(conversation.transcript) + len(conversation.logs)
     return max(1, -(-total // PAGE_SIZE))
 
 
+def first_error_page(conversation: Conversation) -> int | None:
+    """The page (of every entry) holding the first error, or None for a call without errors."""
+    errors = conversation.error_indexes
+    return None if not errors else (len(conversation.transcript) + errors[0]) // PAGE_SIZE + 1
+
+
 def render_logs_page(
-    conversation: Conversation, page: int = 1, *, private: bool = False, show_caller_number: bool = False
+    conversation: Conversation,
+    page: int = 1,
+    *,
+    private: bool = False,
+    show_caller_number: bool = False,
+    errors_only: bool = False,
 ) -> LogsPage:
-    """Page ``page`` (from 1, clamped) of the transcript followed by the log entries.
+    """Page ``page`` (from 1, clamped) of the transcript followed by the log entries (or of the errors only).
 
     Transcripts and logs often hold phone numbers (the caller's, and any said in the call); unless the
     page is private (or full numbers are configured), each shows only its last four digits.
     """
     turns, logs = conversation.transcript, conversation.logs
-    total = len(turns) + len(logs)
-    pages = page_count(conversation)
+    errors = conversation.error_indexes
+    total = len(errors) if errors_only else len(turns) + len(logs)
+    pages = page_count(conversation, errors_only=errors_only)
     page = min(max(1, page), pages)
     first = (page - 1) * PAGE_SIZE
     last = min(total, first + PAGE_SIZE)
@@ -62,15 +90,19 @@ def render_logs_page(
     mask = phone_mask(conversation, show_numbers=private or show_caller_number)
     started = conversation.started_at
     lines: list[str] = []
-    for index in range(first, last):
-        if index < len(turns):
-            if index == first or index == 0:
-                lines.append(TRANSCRIPT_HEADING)
-            lines.append(_turn_line(turns[index], mask))
-        else:
-            if index == first or index == len(turns):
-                lines.append(LOGS_HEADING)
-            lines.append(_log_line(logs[index - len(turns)], started, mask))
+    if errors_only:
+        errors_here = [_log_line(logs[errors[index]], started, mask) for index in range(first, last)]
+        lines = [LOGS_HEADING, *errors_here] if errors_here else []
+    else:
+        for index in range(first, last):
+            if index < len(turns):
+                if index == first or index == 0:
+                    lines.append(TRANSCRIPT_HEADING)
+                lines.append(_turn_line(turns[index], mask))
+            else:
+                if index == first or index == len(turns):
+                    lines.append(LOGS_HEADING)
+                lines.append(_log_line(logs[index - len(turns)], started, mask))
 
     title = title_of(conversation, 120, mask)
     blocks: list[dict[str, Any]] = [
@@ -79,24 +111,47 @@ def render_logs_page(
     if lines:
         blocks.extend({"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in _pack(lines))
     else:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _no_entries(conversation)}})
+        empty = NO_ERRORS if errors_only else _no_entries(conversation)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": empty}})
 
-    where = f"Page {page} of {pages}" + (f" · entries {first + 1} to {last} of {total}" if total else "")
+    what = "errors" if errors_only else "entries"
+    where = f"Page {page} of {pages}" + (f" · {what} {first + 1} to {last} of {total}" if total else "")
+    if errors_only:
+        where = f"{ERRORS_CONTEXT} · {where}"
     context = f"{where} · times from the start of the call · conversation {code(conversation.id, 80)}"
     if lines and conversation.still_processing:
         context += f" · {STILL_PROCESSING}"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
 
-    buttons = []
-    if page > 1:
-        buttons.append(button(OLDER, LOGS_PAGE_OLDER, ButtonValue(conversation.id, page - 1)))
-    if page < pages:
-        buttons.append(button(NEWER, LOGS_PAGE, ButtonValue(conversation.id, page + 1)))
-    if private:
-        buttons.append(button(BACK_TO_SUMMARY, SHOW_SUMMARY, ButtonValue(conversation.id)))
+    buttons = _buttons(conversation, page, pages, private=private, errors_only=errors_only)
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
     return LogsPage(blocks=blocks, text=f"Logs of {inline(title, 150)} ({where})", page=page, pages=pages)
+
+
+def _buttons(
+    conversation: Conversation, page: int, pages: int, *, private: bool, errors_only: bool
+) -> list[dict[str, Any]]:
+    """Paging, the errors filter and its shortcut, the whole call as a file, and (privately) the summary."""
+    conversation_id = conversation.id
+    buttons = []
+    if page > 1:
+        buttons.append(button(OLDER, LOGS_PAGE_OLDER, ButtonValue(conversation_id, page - 1, errors=errors_only)))
+    if page < pages:
+        buttons.append(button(NEWER, LOGS_PAGE, ButtonValue(conversation_id, page + 1, errors=errors_only)))
+    if errors_only:
+        buttons.append(button(ALL_ENTRIES, LOGS_ALL, ButtonValue(conversation_id)))
+    elif conversation.error_indexes:
+        count = len(conversation.error_indexes)
+        buttons.append(button(f"{ERRORS_ONLY} ({count})", LOGS_ERRORS, ButtonValue(conversation_id, errors=True)))
+        error_page = first_error_page(conversation)
+        if error_page is not None and error_page != page:
+            buttons.append(button(FIRST_ERROR, LOGS_FIRST_ERROR, ButtonValue(conversation_id, error_page)))
+    if page_count(conversation) > 1:
+        buttons.append(button(DOWNLOAD, LOGS_DOWNLOAD, ButtonValue(conversation_id)))
+    if private:
+        buttons.append(button(BACK_TO_SUMMARY, SHOW_SUMMARY, ButtonValue(conversation_id)))
+    return buttons
 
 
 def _no_entries(conversation: Conversation) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from bot.actions import GET_RECORDING, OPEN_RECORDING, SHOW_LOGS, ButtonValue, button
 from bot.hamsa.models import Conversation, Status
 from bot.render.phones import PhoneMask, last_four
-from bot.render.text import Mask, code, inline, mrkdwn, plain
+from bot.render.text import ELLIPSIS, Mask, code, inline, mrkdwn, plain
 
 UNTITLED = "Untitled conversation"
 RECORDING_NOT_READY = ":hourglass_flowing_sand: Recording not ready yet"
@@ -25,6 +25,18 @@ RECORDING_AFTER_CALL = ":hourglass_flowing_sand: *{title}* is not over yet: its 
 RECORDING_NONE = "*{title}* has no recording."
 SHOW_LOGS_LABEL = "Show logs"
 UNKNOWN = "—"
+WHY_IT_FAILED = "Why it failed"
+WHY_IT_ENDED = "Why it ended"
+CALLER_SAID = ":speech_balloon: *Caller:* “{words}”"
+OUTCOME = "*Outcome*"
+MORE = "*More:* {rest}"
+YES, NO = "Yes", "No"
+# GitHub's rule for messages: a few fields, then "more". The outcome shows at most this many as fields.
+OUTCOME_FIELDS = 6
+_OUTCOME_KEYS = 50  # an outcome is read this far, whatever its size
+_OUTCOME_VALUE = 100
+_MORE_LIMIT = 600
+_QUOTE_LIMIT = 200
 
 STATUS_EMOJI: dict[str, str] = {
     Status.PENDING: ":hourglass_flowing_sand:",
@@ -39,6 +51,8 @@ NEUTRAL_EMOJI = ":grey_question:"
 
 _MAX_URL = 3000
 _NON_DIGITS = re.compile(r"\D")
+_SEPARATORS = re.compile(r"[_\-.]+")
+_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def status_label(status: str | None) -> str:
@@ -138,11 +152,14 @@ def render_summary(
     private: bool = False,
     show_caller_number: bool = False,
     recording: bool = True,
+    quote: bool = True,
     extra_buttons: tuple[dict[str, Any], ...] = (),
     footer: str | None = None,
     logs_thread_ts: str | None = None,
 ) -> list[dict[str, Any]]:
     """The full summary. ``footer`` is trusted mrkdwn written by the app (e.g. who shared it).
+
+    ``quote``: the caller's first words, unless the workspace keeps transcripts out of this place.
 
     Unless ``private`` (seen by one person only), phone numbers show their last four digits (all of them
     with ``show_caller_number``), and the recording is a button that sends its link to whoever presses it
@@ -169,10 +186,14 @@ def render_summary(
         {"type": "header", "text": {"type": "plain_text", "text": title_of(conversation, mask=mask), "emoji": False}},
         {"type": "section", "fields": fields},
     ]
-    reason = conversation.failure_reason
+    reason = _reason(conversation, mask)
     if reason:
-        text = f":warning: *Why it failed:* {mrkdwn(reason, 1500, mask)}"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": reason}})
+    words = conversation.caller_first_words if quote else None
+    if words:
+        said = CALLER_SAID.format(words=inline(words, _QUOTE_LIMIT, mask))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": said}})
+    blocks.extend(_outcome_blocks(conversation.outcome, mask))
 
     url = recording_url(conversation)
     buttons: list[dict[str, Any]] = []
@@ -190,6 +211,61 @@ def render_summary(
     if footer:
         context.append(footer)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
+    return blocks
+
+
+def _reason(conversation: Conversation, mask: Mask | None) -> str | None:
+    """Why the call failed or ended, as Hamsa says it (``callAnalysis.error``), with its code and when it ended."""
+    reason = conversation.failure_reason
+    if not reason:
+        return None
+    label = WHY_IT_FAILED if conversation.status == Status.FAILED else WHY_IT_ENDED
+    text = f":warning: *{label}:* {mrkdwn(reason, 1500, mask)}"
+    failure_code = conversation.failure_code
+    if failure_code and failure_code not in reason:
+        text += f" (code {code(failure_code, 20)})"
+    ended = slack_date(conversation.ended_at)
+    return text if ended == UNKNOWN else f"{text} · ended {ended}"
+
+
+def outcome_label(key: object) -> str:
+    """``orderNumber`` / ``order_number`` → ``Order number``."""
+    words = _WORD_BOUNDARY.sub(" ", _SEPARATORS.sub(" ", str(key))).split()
+    return inline(" ".join(words).capitalize(), 40) or UNKNOWN
+
+
+def outcome_value(value: Any, mask: Mask | None) -> str:
+    """One extracted value in a few words: structures are counted, not shown (the logs have them)."""
+    if value is None or value == "":
+        return UNKNOWN
+    if isinstance(value, bool):
+        return YES if value else NO
+    if isinstance(value, int):
+        return inline(str(value), 40)
+    if isinstance(value, float):
+        return inline(f"{value:g}", 40)
+    if isinstance(value, dict):
+        return f"{len(value)} fields"
+    if isinstance(value, list):
+        return f"{len(value)} items"
+    return inline(value, _OUTCOME_VALUE, mask) or UNKNOWN
+
+
+def _outcome_blocks(outcome: dict[str, Any], mask: Mask | None) -> list[dict[str, Any]]:
+    """Up to ``OUTCOME_FIELDS`` short fields, and the rest on one bounded line of "more"."""
+    items = [(key, value) for key, value in list(outcome.items())[:_OUTCOME_KEYS] if value not in (None, "", {}, [])]
+    if not items:
+        return []
+    fields = [_field(outcome_label(key), outcome_value(value, mask)) for key, value in items[:OUTCOME_FIELDS]]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": OUTCOME}, "fields": fields}]
+    rest = [f"{outcome_label(key)}: {outcome_value(value, mask)}" for key, value in items[OUTCOME_FIELDS:]]
+    if len(outcome) > _OUTCOME_KEYS:
+        rest.append(ELLIPSIS)
+    if rest:
+        line = " · ".join(rest)
+        if len(line) > _MORE_LIMIT:  # cut between two values, never inside one (or an escaped character)
+            line = line[: _MORE_LIMIT - 4].rsplit(" · ", 1)[0] + " · " + ELLIPSIS
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": MORE.format(rest=line)}]})
     return blocks
 
 

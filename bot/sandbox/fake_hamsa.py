@@ -135,6 +135,7 @@ class RecordedRequest:
     headers: dict[str, str]
     conversation_id: str | None
     at: float
+    query: tuple[tuple[str, str], ...] = ()  # in order, repeated names (``status``) as often as sent
 
 
 @dataclass
@@ -231,6 +232,7 @@ class FakeHamsa(LoopbackServer):
                 headers=dict(request.headers),
                 conversation_id=conversation_id,
                 at=time.monotonic(),
+                query=tuple(request.query.items()),
             )
         )
 
@@ -308,7 +310,7 @@ class FakeHamsa(LoopbackServer):
             and _created_within(c, start, end)
         ]
         matching.sort(key=lambda c: str(c.get("createdAt") or ""), reverse=True)
-        calls = [_minimal(c) for c in matching[(page - 1) * per_page : page * per_page]]
+        calls = [minimal_item(c) for c in matching[(page - 1) * per_page : page * per_page]]
         data = {"total": len(everything), "filtered": len(matching), "calls": calls}
         return 200, json.dumps({"success": True, "message": "Success", "data": data}, ensure_ascii=False).encode()
 
@@ -417,7 +419,7 @@ def _created_within(conversation: dict[str, Any], start: int | None, end: int | 
     return (start is None or millis >= start) and (end is None or millis <= end)
 
 
-def _minimal(conversation: dict[str, Any]) -> dict[str, Any]:
+def minimal_item(conversation: dict[str, Any]) -> dict[str, Any]:
     """One item of the minimal list, as documented: a few fields of the conversation."""
     details = conversation.get("agentDetails")
     agent: dict[str, Any] = details if isinstance(details, dict) else {}

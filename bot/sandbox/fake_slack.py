@@ -27,15 +27,18 @@ from bot.sandbox.blockkit import block_kit_problems, view_problems
 from bot.sandbox.lifecycle import LoopbackServer
 
 RESPONSE_URL_MAX_USES = 5
-_JSON_FIELDS = ("blocks", "unfurls", "attachments", "metadata", "view")
+_JSON_FIELDS = ("blocks", "unfurls", "attachments", "metadata", "view", "outputs", "files")
 _POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
 CONNECTIONS_OPEN = "apps.connections.open"  # the one method called with the app-level token
 OAUTH_ACCESS = "oauth.v2.access"  # called with the app's client_id and client_secret, not a token
 AUTHORIZE_PATH = "/oauth/v2/authorize"
 SOCKET_MODE_PATH = "/socket-mode"
+UPLOAD_PATH = "/upload/v1"  # where files.getUploadURLExternal sends the bytes (files.slack.com in Slack)
 APP_ID = "A0HAMSA"
 # What the consent page grants (the scopes the app asks for in bot/installs.py).
-GRANTED_SCOPES = "commands,chat:write,links:read,links:write,app_mentions:read,users:read,channels:read,groups:read"
+GRANTED_SCOPES = (
+    "commands,chat:write,links:read,links:write,app_mentions:read,users:read,channels:read,groups:read,files:write"
+)
 
 TEAM_ID = "T0SANDBOX"
 TEAM_NAME = "Sandbox"
@@ -213,6 +216,48 @@ class SandboxChannel:
 
 
 @dataclass
+class SandboxFile:
+    """A file uploaded as files.uploadV2 does it: announced, its bytes posted, then completed into a channel.
+
+    https://api.slack.com/messaging/files#uploading_files
+    """
+
+    file_id: str
+    filename: str
+    length: int
+    team: str
+    upload_token: str
+    content: bytes | None = None
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+    completed: bool = False
+
+    @property
+    def text(self) -> str:
+        return (self.content or b"").decode()
+
+
+@dataclass
+class FunctionExecution:
+    """One run of the app's workflow step: its ID and token (as ``function_executed`` carries them), and its end.
+
+    https://api.slack.com/methods/functions.completeSuccess, https://api.slack.com/methods/functions.completeError
+    """
+
+    execution_id: str
+    bot_access_token: str
+    team: SandboxTeam
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.outputs is None and self.error is None
+
+
+@dataclass
 class _Grant:
     """An authorization code Slack's consent page would hand back, waiting for ``oauth.v2.access``."""
 
@@ -275,6 +320,8 @@ class FakeSlack(LoopbackServer):
         self._socket_tickets: set[str] = set()
         self._socket: web.WebSocketResponse | None = None
         self.calls: list[SlackCall] = []
+        self.files: dict[str, SandboxFile] = {}
+        self.function_executions: dict[str, FunctionExecution] = {}
         self.responses: list[SlackResponse] = []
         self.rejected_responses: list[tuple[str, str]] = []
         self.non_member_channels: set[str] = set()
@@ -310,6 +357,7 @@ class FakeSlack(LoopbackServer):
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_route("*", "/response/{token}", self._handle_response_url)
+        app.router.add_route("*", UPLOAD_PATH + "/{token}", self._handle_upload)
         app.router.add_get(SOCKET_MODE_PATH + "/{ticket}", self._handle_socket)
         app.router.add_get(AUTHORIZE_PATH, self._handle_authorize)
         runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.25, access_log=None)
@@ -369,6 +417,15 @@ class FakeSlack(LoopbackServer):
             ),
         )
         return list(matching())
+
+    async def wait_for_function_end(self, execution: FunctionExecution, timeout: float = 5.0) -> FunctionExecution:
+        """Wait until the app ended this run of its step (functions.completeSuccess or completeError)."""
+        await self._wait(
+            lambda: not execution.running,
+            timeout,
+            lambda: f"the step {execution.execution_id} is still running; calls received: {self._call_summary()}",
+        )
+        return execution
 
     async def wait_for_socket_connection(self, timeout: float = 5.0, *, connected: bool = True) -> None:
         """Wait until the app holds an open Socket Mode connection (and was sent `hello`).
@@ -434,6 +491,22 @@ class FakeSlack(LoopbackServer):
             if entry[1] == 0:
                 queue.pop(0)
         return entry[0]
+
+    def new_function_execution(self, team: SandboxTeam | None = None) -> FunctionExecution:
+        """A workflow running the app's step in ``team``: the execution's ID and its own short-lived token."""
+        team = team or self.default_team
+        execution = FunctionExecution(
+            execution_id=f"Fx{secrets.token_hex(5).upper()}",
+            bot_access_token=f"xwfp-{secrets.randbelow(10**12)}-{secrets.token_hex(16)}",
+            team=team,
+        )
+        self._tokens[execution.bot_access_token] = _Token(team)
+        self.function_executions[execution.execution_id] = execution
+        return execution
+
+    def completed_files(self) -> list[SandboxFile]:
+        """Every file shared with files.completeUploadExternal, oldest first."""
+        return [f for f in self.files.values() if f.completed]
 
     def new_response_url(self) -> str:
         """Mint a response_url good for five posts, like the one Slack puts in each interaction."""
@@ -546,6 +619,80 @@ class FakeSlack(LoopbackServer):
         state.uses += 1
         return 200, "ok", body
 
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal handed out: the file's bytes, raw or as a form's file.
+
+        https://api.slack.com/methods/files.getUploadURLExternal: "Upload a file by making a POST request
+        to the upload URL"; Slack answers 200 with ``OK - <bytes>``.
+        """
+        token = request.match_info["token"]
+        found = next((f for f in self.files.values() if f.upload_token == token), None)
+        if request.method != "POST" or found is None or found.completed:
+            return web.Response(status=404, text="not_found")
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            part = next((v for v in form.values() if isinstance(v, web.FileField)), None)
+            body = part.file.read() if part is not None else b""
+        else:
+            body = await request.read()
+        found.content = body
+        await self._notify()
+        return web.Response(text=f"OK - {len(body)}")
+
+    def _upload_url(self, params: dict[str, Any], team: SandboxTeam) -> dict[str, Any]:
+        """files.getUploadURLExternal: https://api.slack.com/methods/files.getUploadURLExternal"""
+        filename, length = params.get("filename"), str(params.get("length", ""))
+        if not isinstance(filename, str) or not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        token = secrets.token_urlsafe(18)
+        file_id = f"F{secrets.token_hex(5).upper()}"
+        self.files[file_id] = SandboxFile(file_id, filename, int(length), team.key, token)
+        return {"ok": True, "upload_url": f"{self.url}{UPLOAD_PATH}/{token}", "file_id": file_id}
+
+    def _complete_upload(self, params: dict[str, Any], team: SandboxTeam) -> dict[str, Any]:
+        """files.completeUploadExternal: https://api.slack.com/methods/files.completeUploadExternal"""
+        listed = params.get("files")
+        channel = params.get("channel_id")
+        thread_ts = params.get("thread_ts")
+        if not isinstance(listed, list) or not listed or (thread_ts and not channel):
+            return {"ok": False, "error": "invalid_arguments"}
+        if channel in self.non_member_channels:
+            return {"ok": False, "error": "not_in_channel"}
+        found = []
+        for item in listed:
+            file = self.files.get(str(item.get("id"))) if isinstance(item, dict) else None
+            if file is None or file.team != team.key or file.content is None or file.completed:
+                return {"ok": False, "error": "file_not_found"}
+            if len(file.content) != file.length:
+                return {"ok": False, "error": "file_upload_size_mismatch"}
+            found.append((file, item.get("title")))
+        for file, title in found:
+            file.title = str(title) if title else file.filename
+            file.channel, file.thread_ts, file.completed = channel, thread_ts, True
+            file.initial_comment = params.get("initial_comment")
+        return {"ok": True, "files": [{"id": f.file_id, "title": f.title, "name": f.filename} for f, _ in found]}
+
+    def _complete_function(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """functions.completeSuccess / completeError, with the token the execution's event carried."""
+        execution = self.function_executions.get(str(params.get("function_execution_id", "")))
+        if execution is None:
+            return {"ok": False, "error": "function_execution_not_found"}
+        if token != execution.bot_access_token:
+            return {"ok": False, "error": "access_denied"}
+        if not execution.running:
+            return {"ok": False, "error": "execution_not_in_running_state"}
+        if method == "functions.completeSuccess":
+            outputs = params.get("outputs")
+            if not isinstance(outputs, dict):
+                return {"ok": False, "error": "invalid_arguments"}
+            execution.outputs = outputs
+        else:
+            error = params.get("error")
+            if not isinstance(error, str) or not error:
+                return {"ok": False, "error": "invalid_arguments"}
+            execution.error = error
+        return {"ok": True}
+
     async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await _read_params(request)
@@ -563,9 +710,15 @@ class FakeSlack(LoopbackServer):
             ok = _token_of(request, params) == self.app_token
             call.answer = {"ok": True, "url": self._new_socket_url()} if ok else {"ok": False, "error": "invalid_auth"}
         else:
-            team, problem = self._team_of(_token_of(request, params))
+            token = _token_of(request, params)
+            team, problem = self._team_of(token)
             call.team = team.key if team else None
-            call.answer = {"ok": False, "error": problem} if team is None else self._answer(method, params, team)
+            if team is None:
+                call.answer = {"ok": False, "error": problem}
+            elif method in ("functions.completeSuccess", "functions.completeError"):
+                call.answer = self._complete_function(method, params, token)
+            else:
+                call.answer = self._answer(method, params, team)
         await self._notify()
         return web.json_response(call.answer, status=status, headers=headers)
 
@@ -721,6 +874,9 @@ class FakeSlack(LoopbackServer):
                 return {"ok": False, "error": "invalid_arguments"}
             return self._view_answer(method, params, team)
         if method == "chat.postMessage":
+            # A user's ID as the channel posts in the app's direct messages with them, and the answer
+            # names that conversation (https://docs.slack.dev/reference/methods/chat.postMessage#app_home).
+            channel = dm_channel_of(channel) if channel[:1] in ("U", "W") else channel
             ts = self._next_ts()
             message: dict[str, Any] = {
                 "type": "message",
@@ -750,6 +906,10 @@ class FakeSlack(LoopbackServer):
             return {"ok": True}
         if method in ("views.open", "views.update", "views.push"):
             return self._view_answer(method, params, team)
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(params, team)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(params, team)
         if method == "chat.getPermalink":
             ts = str(params.get("message_ts", ""))
             link = f"https://sandbox.slack.com/archives/{channel}/p{ts.replace('.', '')}"
@@ -781,6 +941,11 @@ class FakeSlack(LoopbackServer):
         self._ts_counter += 1
         micros = self._ts_counter * 100
         return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def dm_channel_of(user_id: str) -> str:
+    """The ID of the app's direct messages with ``user_id`` (in the sandbox, derived from it)."""
+    return "D" + user_id[1:]
 
 
 def _client_credentials(request: web.Request, params: dict[str, Any]) -> tuple[str | None, str | None]:

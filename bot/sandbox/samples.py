@@ -18,6 +18,13 @@ LONG_ID = "c3d9e8f1-6a2b-47c5-9e0d-1b4a7f3c2d85"
 _AGENT_ID = "d949f13f-40d2-4e48-ac86-b66633070603"
 _LONG_AGENT_ID = "0e6f1a9c-8b7d-4c2e-a5f3-9d1b0c8e7a64"
 _API_KEY_ID = "7c1e5a3b-2d9f-4e80-b6a4-3f8d2c1e0b95"
+SUPPORT_AGENT_ID = "5f2b8c1d-7e3a-4b9c-8d6e-1a0f9e8d7c6b"
+# The agents of the recent calls (``recent_calls``): ID → name, as Hamsa's list gives ``agentName``.
+AGENTS = {
+    _AGENT_ID: "Billing Assistant",
+    _LONG_AGENT_ID: "Order Desk",
+    SUPPORT_AGENT_ID: "Support Agent",
+}
 
 
 def documented_example() -> dict[str, Any]:
@@ -278,6 +285,65 @@ def long_call(n_logs: int = 3000) -> dict[str, Any]:
         "voiceAgent": {"voiceAgentWebTools": [], "webTools": {}, "voiceAgentKnowledgeBases": []},
         "logs": logs,
     }
+
+
+# What the recent calls were, in turn: a day of a busy line (statuses, what the caller said first, outcome,
+# and why Hamsa says it failed or ended).
+_RECENT_KINDS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+    ("COMPLETED", "Hi, I was charged twice this month.", {"intent": "billing dispute", "resolved": True}, {}),
+    ("FAILED", "", {}, {"message": "SIP 480: temporarily unavailable", "statusCode": 480}),
+    ("COMPLETED", "Where is my order? It's number 4411.", {"intent": "order status", "orderNumber": "4411"}, {}),
+    ("NO_ANSWER", "", {}, {}),
+    ("FORWARDED", "I need to speak to a person, please.", {"intent": "human agent", "resolved": False}, {}),
+    ("COMPLETED", "Can I change my delivery address?", {"intent": "address change", "resolved": True}, {}),
+    (
+        "TERMINATED",
+        "Call me back on 050 987 6543, it's about my refund.",
+        {"intent": "callback", "resolved": False, "callbackNumber": "+971509876543", "priority": "high"},
+        {"message": "The caller hung up while being transferred", "statusCode": "USER_HANGUP"},
+    ),
+]
+_RECENT_STEP = timedelta(minutes=47)
+
+
+def recent_call_id(index: int) -> str:
+    """The ID of the ``index``-th newest of ``recent_calls`` (0 is the newest)."""
+    return f"9e{index:06x}-1c2d-4e5f-8a9b-{index:012x}"
+
+
+def recent_call(index: int, now: datetime) -> dict[str, Any]:
+    """The ``index``-th newest of a busy line's calls: 47 minutes times ``index`` before ``now``."""
+    status, said, outcome, error = _RECENT_KINDS[index % len(_RECENT_KINDS)]
+    agent_id = list(AGENTS)[index % len(AGENTS)]
+    created = now - _RECENT_STEP * index
+    answered = status not in ("FAILED", "NO_ANSWER")
+    duration = 40 + (index * 53) % 600 if answered else 0
+    transcript = [{"Agent": "Hello, how can I help?"}, {"User": said}] if said else []
+    call: dict[str, Any] = {
+        "id": recent_call_id(index),
+        "title": f"{AGENTS[agent_id]} call {index + 1}",
+        "status": status,
+        "type": "VOICE_AGENTS",
+        "voiceAgentId": agent_id,
+        "apiKeyId": _API_KEY_ID,
+        "createdAt": _iso(created),
+        "updatedAt": _iso(created + timedelta(seconds=duration + 5)),
+        "callDuration": duration,
+        "channelType": "Telephone" if index % 3 else "Web",
+        "mediaUrl": f"https://storage.example.com/recordings/{recent_call_id(index)}.mp3" if answered else None,
+        "callParams": {"userNumber": f"+9715012{index:05d}"},
+        "agentDetails": {"id": agent_id, "agentName": AGENTS[agent_id]},
+        "jobResponse": {"transcription": transcript, "outcomeResult": outcome} if answered else {},
+        "callAnalysis": {"error": error} if error else {},
+        "logs": [],
+    }
+    return call
+
+
+def recent_calls(count: int = 35, now: datetime | None = None) -> dict[str, dict[str, Any]]:
+    """``count`` calls of the last hours and days, newest first, every 47 minutes back from ``now``."""
+    now = now or datetime.now(UTC)
+    return {recent_call_id(i): recent_call(i, now) for i in range(count)}
 
 
 def fresh_samples() -> dict[str, dict[str, Any]]:

@@ -235,6 +235,49 @@ def app_mention_event(
     return event
 
 
+def function_executed_event(
+    function_execution_id: str,
+    bot_access_token: str,
+    inputs: dict[str, Any],
+    *,
+    callback_id: str,
+    outputs: Sequence[str] = (),
+    title: str = "Get Hamsa conversation",
+) -> dict[str, Any]:
+    """A workflow reached the app's custom step: https://api.slack.com/events/function_executed
+
+    The function as the manifest declares it, the step's ``inputs``, and the execution's ID and
+    short-lived token, with which the app ends the step (functions.completeSuccess / completeError).
+    """
+    return {
+        "type": "function_executed",
+        "function": {
+            "id": f"Fn{secrets.token_hex(5).upper()}",
+            "callback_id": callback_id,
+            "title": title,
+            "description": "Runs the app's step",
+            "type": "app",
+            "input_parameters": [
+                {"type": "string", "name": name, "description": name, "title": name, "is_required": True}
+                for name in inputs
+            ],
+            "output_parameters": [
+                {"type": "string", "name": name, "description": name, "title": name, "is_required": False}
+                for name in outputs
+            ],
+            "app_id": API_APP_ID,
+            "date_created": 1694727597,
+            "date_updated": 1698947481,
+            "date_deleted": 0,
+        },
+        "inputs": inputs,
+        "function_execution_id": function_execution_id,
+        "workflow_execution_id": f"Wx{secrets.token_hex(5).upper()}",
+        "event_ts": new_ts(),
+        "bot_access_token": bot_access_token,
+    }
+
+
 def app_home_opened_event(user: str, *, tab: str = "home", view_id: str | None = None) -> dict[str, Any]:
     """https://api.slack.com/events/app_home_opened: someone opened the app's Home (or Messages) tab."""
     event: dict[str, Any] = {
