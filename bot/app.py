@@ -20,10 +20,11 @@ from bot.hamsa.client import HamsaClient
 from bot.identity import BotIdentity
 from bot.installs import authorize, install_flow
 from bot.listeners import register_all
-from bot.messages import new_reference
+from bot.messages import error_text, new_reference, store_unavailable
 from bot.observability import UNVERIFIED, UNVERIFIED_STATUS, request_kind
 from bot.services import Services
 from bot.settings import Settings
+from bot.state.resilient import open_state
 from bot.store.store import Store
 from bot.workspaces import Workspaces
 
@@ -37,13 +38,19 @@ _RATE_LIMITED_MEMORY_SECONDS = 3600
 async def build_services(settings: Settings, hamsa: HamsaClient | None = None) -> Services:
     """Everything the process shares, opened once: the store (migrated), Slack and Hamsa clients.
 
-    Raises the store's problems (a wrong key, an unusable DATABASE_URL), each naming its setting.
+    Raises the store's problems (a wrong key, an unusable DATABASE_URL) and RedisUnavailable, each
+    naming its setting.
     """
     keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
-    store = await Store.open(settings.database_url, keys, client_id=settings.slack_client_id)
+    state = await open_state(settings.redis_url, required=settings.redis_required, prefix=settings.redis_prefix)
+    try:
+        store = await Store.open(settings.database_url, keys, client_id=settings.slack_client_id)
+    except BaseException:
+        await state.aclose()
+        raise
     delivery = Delivery(web_client(None, settings.slack_api_url, settings.slack_retry_after_cap))
     delivery.start()
-    hamsa = hamsa or HamsaClient.from_settings(settings)
+    hamsa = hamsa or HamsaClient.from_settings(settings, shared=state)
     identity = None
     installations = None
     if settings.multi_workspace:
@@ -66,6 +73,7 @@ async def build_services(settings: Settings, hamsa: HamsaClient | None = None) -
         outbox=Outbox(store.engine, store.tables, lease_seconds=settings.outbox_lease_seconds),
         webhooks=WebhookSecrets(settings, store),
         identity=identity,
+        state=state,
     )
 
 
@@ -103,6 +111,14 @@ def build_app(services: Services) -> AsyncApp:
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext) -> BoltResponse | None:
+        if store_unavailable(error):
+            # The database is down (Bolt looks installations up there before any listener runs): a
+            # command hears it; an event gets a 503, so Slack delivers it again once the database is back.
+            logger.warning("slack request failed ref=%s: the database is not answering", context.get("ref"))
+            if body.get("command"):
+                text = error_text(error, str(context.get("ref")))
+                return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+            return BoltResponse(status=503, body="")
         if not isinstance(error, BoltUnhandledRequestError):
             # What Bolt's own error handler does (the answer stays Bolt's 500).
             logger.exception("slack request failed ref=%s", context.get("ref"))

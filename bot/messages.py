@@ -5,6 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from bot.hamsa.errors import (
     ConversationNotFound,
     HamsaBadResponse,
@@ -42,6 +45,7 @@ NOT_CONNECTED = (
 )
 BAD_RESPONSE = ":warning: Hamsa sent an answer this app could not read. Please try again later."
 UNEXPECTED = ":warning: Something went wrong on our side. Please try again."
+STORE_UNAVAILABLE = ":warning: The app's database is not answering right now. Please try again in a minute."
 # For the admin, from `hamsa-bot check` and from `hamsa-bot serve`, which stops on it.
 SLACK_TOKEN_REFUSED = "SLACK_BOT_TOKEN was refused by Slack ({code}): reinstall the app and copy the token again."
 LOGS_ALREADY_POSTED = "The logs of this conversation are already in this thread."
@@ -74,12 +78,20 @@ _BY_ERROR: tuple[tuple[type[Exception], str], ...] = (
     (HamsaRateLimited, RATE_LIMITED),
     (HamsaUnavailable, UNAVAILABLE),
     (HamsaBadResponse, BAD_RESPONSE),
+    (OperationalError, STORE_UNAVAILABLE),
+    (InterfaceError, STORE_UNAVAILABLE),
+    (PoolTimeout, STORE_UNAVAILABLE),
 )
 
 
 def new_reference() -> str:
     """A short code people can quote to support; it is also in the log line of that request."""
     return "H-" + secrets.token_hex(3).upper()
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database could not be reached (it recovers by itself when it is back)."""
+    return isinstance(error, (OperationalError, InterfaceError, PoolTimeout))
 
 
 def error_text(error: BaseException, reference: str) -> str:

@@ -99,7 +99,10 @@ def http_app(bolt: AsyncApp, services: Services | None = None) -> web.Applicatio
         return web.Response(status=response.status, body=response.body, headers=headers)
 
     async def health(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        if services is None:
+            return web.json_response({"ok": True})
+        status = await services.health()
+        return web.json_response(status, status=200 if status["ok"] else 503)
 
     async def hamsa_webhook(request: web.Request) -> web.Response:
         assert services is not None  # the route exists only with services

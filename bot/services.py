@@ -35,7 +35,9 @@ from bot.recent import CallFinder
 from bot.render.logs import LogsPage, render_logs_page
 from bot.render.summary import render_condensed, render_summary, slack_date, summary_text
 from bot.settings import Settings
+from bot.state import SharedState
 from bot.state.memory import MemoryState
+from bot.store.database import ping
 from bot.store.store import Store
 from bot.store.workspaces import WorkspaceKey
 from bot.workspaces import Workspace, Workspaces, key_of
@@ -48,6 +50,8 @@ EVENT_MEMORY_SECONDS = 3600
 POSTED_LOGS_MEMORY_SECONDS = 24 * 3600
 # Slack delivers a mention again each time its message is edited; a day covers the edits that matter.
 MENTION_MEMORY_SECONDS = 24 * 3600
+# A load balancer's health checks come often: the database is asked at most this often.
+HEALTH_SECONDS = 1.0
 # Answers about the conversation, not faults of the app or of Hamsa.
 _EXPECTED = (ConversationNotFound, InvalidConversationId)
 
@@ -81,9 +85,11 @@ class Services:
     webhooks: WebhookSecrets
     identity: BotIdentity | None = None  # single-workspace mode: the one bot token's identity
     background: Background = field(default_factory=Background)
-    state: MemoryState = field(default_factory=MemoryState)
+    state: SharedState = field(default_factory=MemoryState)
     sharing: ChannelSharing = field(default_factory=ChannelSharing)
     pacer: Pacer = field(default_factory=Pacer)
+    _health_at: float = field(default=-HEALTH_SECONDS, init=False)
+    _database_up: bool = field(default=True, init=False)
     recent: CallFinder = field(default_factory=CallFinder)  # /hamsa recent: time zones, agents by name
     worker: Worker = field(init=False)
 
@@ -106,6 +112,18 @@ class Services:
         """Keeps ``preview`` showing the call as it changes (nothing to do once the call is settled)."""
         if not conversation.settled:
             await previews.remember(self, workspace, conversation, preview)
+
+    async def health(self) -> dict[str, Any]:
+        """Ready when the database answers; Redis lost only degrades (each process falls back on itself)."""
+        now = time.monotonic()
+        if now - self._health_at > HEALTH_SECONDS:
+            self._database_up = await ping(self.store.engine)
+            self._health_at = now
+        if not self.settings.redis_url:
+            redis = "off"
+        else:  # on this process's memory: Redis was lost, or unreachable at start with REDIS_REQUIRED=false
+            redis = "degraded" if isinstance(self.state, MemoryState) or self.state.degraded else "ok"
+        return {"ok": self._database_up, "database": "ok" if self._database_up else "unreachable", "redis": redis}
 
     def single_workspace(self) -> WorkspaceKey | None:
         """Single-workspace mode: the one workspace, once Slack said which it is."""
@@ -274,3 +292,4 @@ class Services:
         await self.hamsa.aclose()
         await self.delivery.aclose()
         await self.store.aclose()
+        await self.state.aclose()

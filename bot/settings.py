@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     encryption_keys: SecretStr | None = None
 
+    # Several replicas share guards, the conversation cache and single flight in Redis.
+    redis_url: str | None = None
+    redis_required: bool = True
+    redis_prefix: str = Field(default="hamsa", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+
     hamsa_api_key: SecretStr | None = None
     hamsa_api_url: str = DEFAULT_HAMSA_API_URL
     hamsa_uae_api_url: str = DEFAULT_HAMSA_UAE_API_URL
@@ -144,9 +149,10 @@ class Settings(BaseSettings):
         found = [v.get_secret_value() for v in values if v is not None]
         if self.encryption_keys is not None:
             found += [key.strip() for key in self.encryption_keys.get_secret_value().split(",")]
-        password = _database_password(self.database_url)
-        if password:
-            found.append(password)
+        for url in (self.database_url, self.redis_url):
+            password = _url_password(url) if url else None
+            if password:
+                found.append(password)
         return [value for value in found if value]
 
 
@@ -156,7 +162,7 @@ def _given(value: SecretStr | str | None) -> bool:
     return bool(value)
 
 
-def _database_password(url: str) -> str | None:
+def _url_password(url: str) -> str | None:
     try:
         return make_url(url).password
     except ArgumentError:

@@ -195,7 +195,7 @@ async def test_serve_logs_each_request_and_on_sigterm_finishes_work_in_flight_th
             response_url = slack.new_response_url()
             async with httpx.AsyncClient() as http:
                 health = await http.get(app_url + HEALTH_PATH)
-            assert (health.status_code, health.json()) == (200, {"ok": True})
+            assert (health.status_code, health.json()) == (200, {"ok": True, "database": "ok", "redis": "off"})
             async with SlackSender(app_url, SIGNING_SECRET) as sender:
                 assert (await sender.command(DOCUMENTED_ID, response_url)).status_code == 200
             async with asyncio.timeout(10):

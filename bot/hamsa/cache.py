@@ -59,11 +59,19 @@ class ConversationCache:
     def ttl_for(self, conversation: Conversation) -> float:
         return self._ttl_finished if conversation.settled else self._ttl_active
 
-    def store(self, conversation_id: str, conversation: Conversation, size_bytes: int) -> None:
-        self._put(conversation_id, _Entry(conversation, self.ttl_for(conversation), size_bytes))
+    @property
+    def ttl_not_found(self) -> float:
+        return self._ttl_not_found
 
-    def store_not_found(self, conversation_id: str) -> None:
-        self._put(conversation_id, _Entry(None, self._ttl_not_found, 0))
+    def store(
+        self, conversation_id: str, conversation: Conversation, size_bytes: int, ttl: float | None = None
+    ) -> None:
+        """Kept for the TTL its status gives, or ``ttl`` when shorter (what is left of a shared entry's)."""
+        lasts = self.ttl_for(conversation) if ttl is None else min(ttl, self.ttl_for(conversation))
+        self._put(conversation_id, _Entry(conversation, lasts, size_bytes))
+
+    def store_not_found(self, conversation_id: str, ttl: float | None = None) -> None:
+        self._put(conversation_id, _Entry(None, self._ttl_not_found if ttl is None else ttl, 0))
 
     def _put(self, conversation_id: str, entry: _Entry) -> None:
         weight = max(entry.weight, self._min_weight)

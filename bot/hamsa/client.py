@@ -29,6 +29,7 @@ from bot.hamsa.errors import (
 from bot.hamsa.models import CallPage, Conversation, ListedCall
 from bot.refs import normalize_conversation_id
 from bot.settings import Settings
+from bot.state import Fetched, SharedState
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class HamsaClient:
         max_response_bytes: int = 8 * 1024 * 1024,
         backoff_base: float = 0.25,
         cache: ConversationCache | None = None,
+        shared: SharedState | None = None,
         scope: str = "",
     ) -> None:
         self._api_key = api_key
@@ -74,6 +76,8 @@ class HamsaClient:
         self._backoff_base = backoff_base
         self._read_timeout = read_timeout
         self._cache = cache if cache is not None else ConversationCache()
+        # Replicas' shared cache and single flight (Redis); None: this process alone.
+        self._shared = shared
         self._in_flight: dict[str, asyncio.Future[Conversation]] = {}
         self._owns_http = True
         self._http = httpx.AsyncClient(
@@ -95,9 +99,10 @@ class HamsaClient:
         return self._scope
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> HamsaClient:
+    def from_settings(cls, settings: Settings, shared: SharedState | None = None) -> HamsaClient:
         key = settings.hamsa_api_key.get_secret_value() if settings.hamsa_api_key else ""
         return cls(
+            shared=shared,
             api_key=key,
             base_url=settings.hamsa_api_url,
             connect_timeout=settings.hamsa_connect_timeout,
@@ -144,7 +149,7 @@ class HamsaClient:
             return cached.conversation
         flight = self._in_flight.get(key)
         if flight is None:
-            flight = asyncio.ensure_future(self._fetch_and_cache(key, conversation_id))
+            flight = asyncio.ensure_future(self._fetch_and_cache(key, conversation_id, fresh))
             self._in_flight[key] = flight
             flight.add_done_callback(lambda done: self._land(key, done))
         # shield: one impatient caller going away must not cancel the lookup the others wait for.
@@ -155,13 +160,38 @@ class HamsaClient:
         if not flight.cancelled():
             flight.exception()  # retrieved here so an unawaited failure is not reported as lost
 
-    async def _fetch_and_cache(self, key: str, conversation_id: str) -> Conversation:
-        try:
-            conversation, size = await self._fetch(conversation_id)
-        except ConversationNotFound:
-            self._cache.store_not_found(key)
-            raise
-        self._cache.store(key, conversation, size)
+    async def _fetch_and_cache(self, key: str, conversation_id: str, fresh: bool = False) -> Conversation:
+        if self._shared is None:
+            try:
+                conversation, body = await self._fetch(conversation_id)
+            except ConversationNotFound:
+                self._cache.store_not_found(key)
+                raise
+            self._cache.store(key, conversation, len(body))
+            return conversation
+        return await self._fetch_shared(key, conversation_id, fresh)
+
+    async def _fetch_shared(self, key: str, conversation_id: str, fresh: bool) -> Conversation:
+        """Through the replicas' shared cache and single flight: one replica asks Hamsa for everyone."""
+        assert self._shared is not None
+        parsed: list[Conversation] = []  # what this replica fetched itself, so it need not parse it twice
+
+        async def fetch() -> Fetched:
+            try:
+                conversation, body = await self._fetch(conversation_id)
+            except ConversationNotFound:
+                return Fetched(None, self._cache.ttl_not_found)
+            parsed.append(conversation)
+            return Fetched(body, self._cache.ttl_for(conversation))
+
+        found = None if fresh else await self._shared.read(key)
+        if found is None:
+            found = await self._shared.fetch_once(key, fetch, self._lookup_budget, fresh=fresh)
+        if found.body is None:
+            self._cache.store_not_found(key, ttl=found.ttl)
+            raise ConversationNotFound("Hamsa has no such conversation for this API key")
+        conversation = parsed[0] if parsed else _parse_conversation(found.body, conversation_id)
+        self._cache.store(key, conversation, len(found.body), ttl=found.ttl)
         return conversation
 
     async def check_key(self) -> None:
@@ -184,12 +214,12 @@ class HamsaClient:
         except httpx.HTTPError as error:
             raise HamsaUnavailable(f"could not reach Hamsa ({type(error).__name__})") from None
 
-    async def _fetch(self, conversation_id: str) -> tuple[Conversation, int]:
+    async def _fetch(self, conversation_id: str) -> tuple[Conversation, bytes]:
         path = CONVERSATION_PATH.format(id=conversation_id)
 
-        async def attempt(remaining: float) -> tuple[Conversation, int]:
+        async def attempt(remaining: float) -> tuple[Conversation, bytes]:
             body = await self._get(path, None, remaining)
-            return _parse_conversation(body, conversation_id), len(body)
+            return _parse_conversation(body, conversation_id), body
 
         return await self._within_budget(attempt)
 

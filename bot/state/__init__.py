@@ -21,6 +21,10 @@ class Fetched:
 
 
 class SharedState(Protocol):
+    @property
+    def degraded(self) -> bool:
+        """True while state meant to be shared is this process's own (Redis lost)."""
+
     async def first(self, key: str, seconds: float) -> bool: ...
 
     async def forget(self, key: str) -> None: ...

@@ -20,6 +20,10 @@ class MemoryState:
             maxsize=max_keys, ttu=lambda _key, seconds, now: now + seconds, timer=timer
         )
 
+    @property
+    def degraded(self) -> bool:
+        return False
+
     def __len__(self) -> int:
         return len(self._keys)
 

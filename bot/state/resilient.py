@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from bot.state import Fetched
 from bot.state.memory import MemoryState
-from bot.state.redis import RedisState
+from bot.state.redis import RedisState, connect
 
 logger = logging.getLogger(__name__)
 
@@ -94,3 +94,29 @@ class ResilientState:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._probe
         await self.redis.aclose()
+
+
+class RedisUnavailable(Exception):
+    """REDIS_URL is set but Redis does not answer at start-up; the message names the setting."""
+
+
+async def open_state(redis_url: str | None, *, required: bool, prefix: str) -> MemoryState | ResilientState:
+    """The process's shared state: Redis when REDIS_URL is set (checked now), else this process's memory.
+
+    Raises :class:`RedisUnavailable` when Redis does not answer and ``required``; otherwise warns once and
+    runs on this process's memory.
+    """
+    if not redis_url:
+        return MemoryState()
+    client = connect(redis_url)
+    state = RedisState(client, prefix)
+    try:
+        await state.ping()
+    except (RedisError, OSError) as error:
+        await client.aclose()
+        message = f"REDIS_URL: Redis does not answer ({type(error).__name__})"
+        if required:
+            raise RedisUnavailable(f"{message}. Start it, or set REDIS_REQUIRED=false to run without it.") from None
+        logger.warning("%s: running on this process's own state (REDIS_REQUIRED=false)", message)
+        return MemoryState()
+    return ResilientState(state)
