@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from bot.observability import configure_logging
-from bot.sandbox.services import fresh_postgres_database, postgres_problem, services_required
+from bot.sandbox.services import (
+    REDIS_URL,
+    forget_redis_prefix,
+    fresh_postgres_database,
+    postgres_problem,
+    redis_prefix,
+    redis_problem,
+    services_required,
+)
 from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, Stack, start_stack
 
 
@@ -72,3 +80,14 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     await _require(await postgres_problem())
     async with fresh_postgres_database() as url:
         yield url
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[tuple[str, str]]:
+    """This machine's Redis, and a key prefix of the test's own (its keys are deleted after)."""
+    await _require(await redis_problem())
+    prefix = redis_prefix()
+    try:
+        yield REDIS_URL, prefix
+    finally:
+        await forget_redis_prefix(prefix)

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+import redis.asyncio as redis
+from redis.exceptions import RedisError
 from sqlalchemy.engine import make_url
 
 POSTGRES_URL = os.environ.get("HAMSA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -37,6 +39,34 @@ async def postgres_problem(url: str = POSTGRES_URL, timeout: float = 2.0) -> str
         return f"PostgreSQL is not reachable at {shown} ({type(error).__name__}); set HAMSA_TEST_POSTGRES_URL"
     await connection.close()
     return None
+
+
+async def redis_problem(url: str = REDIS_URL, timeout: float = 2.0) -> str | None:
+    """Why Redis can't be used for tests, or None when it answers."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as error:
+        return f"Redis is not reachable at {url} ({type(error).__name__}); set HAMSA_TEST_REDIS_URL"
+    finally:
+        await client.aclose()
+    return None
+
+
+def redis_prefix() -> str:
+    """A key prefix of its own for one test (or one benchmark): nothing it writes meets another's."""
+    return f"hamsa-test-{secrets.token_hex(6)}"
+
+
+async def forget_redis_prefix(prefix: str, url: str = REDIS_URL) -> None:
+    """Deletes every key a test wrote under ``prefix``."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
 
 
 @asynccontextmanager

@@ -99,17 +99,21 @@ class RedisState:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise HamsaUnavailable("another replica's lookup did not finish within the budget")
+                # Wait for the holder's word, but no longer than its lock lasts: a holder that died
+                # lets it expire, and this replica takes its turn.
+                held_for = max(0.05, ((await self.redis.pttl(lock)) or 0) / 1000)
                 try:
-                    said = await asyncio.wait_for(word, remaining)
+                    said = await asyncio.wait_for(word, min(remaining, held_for))
                 except TimeoutError:
-                    raise HamsaUnavailable("another replica's lookup did not finish within the budget") from None
+                    said = None
             finally:
                 self._waiters.get(key, set()).discard(word)
                 if not self._waiters.get(key):
                     self._waiters.pop(key, None)
-            if "error" in said:
+            if said is not None and "error" in said:
                 raise _error(said)
-            fresh = False  # the fresh answer is in the cache now: read it on the next turn
+            if said is not None:
+                fresh = False  # the fresh answer is in the cache now: read it on the next turn
 
     async def _fetch_for_all(self, key: str, lock: str, fetch: Callable[[], Awaitable[Fetched]]) -> Fetched:
         try:
