@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import pytest
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, Text, func, inspect, select, type_coerce
-from sqlalchemy.engine import make_url
 
 from bot.store import database
 from bot.store.schema import SLACK_SECRET_COLUMNS, Tables
@@ -55,32 +52,6 @@ async def fill(store: Store, workspace: WorkspaceKey) -> None:
     await store.workspaces.save_settings(workspace, {"link_domains": ["calls.example.com"]}, user_id="U0A")
 
 
-async def database_bytes(url: str) -> bytes:
-    """Everything the database holds, as bytes: the SQLite files, or a pg_dump of the database."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        files = Path(str(parsed.database)).parent.glob(Path(str(parsed.database)).name + "*")
-        return b"".join(path.read_bytes() for path in files)
-    if shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump is not installed")
-    dump = await asyncio.to_thread(
-        subprocess.run,
-        [
-            "pg_dump",
-            "-h",
-            str(parsed.host),
-            "-p",
-            str(parsed.port or 5432),
-            "-U",
-            str(parsed.username),
-            str(parsed.database),
-        ],
-        capture_output=True,
-        check=True,
-    )
-    return dump.stdout
-
-
 async def test_migrations_create_every_table_the_code_uses(database_url: str) -> None:
     store = await Store.open(database_url, generate_key())
     try:
@@ -110,7 +81,9 @@ def test_slack_tables_are_slack_sdks_own_columns() -> None:
         assert list(ours.metadata.tables[name].c.keys()) == list(table.c.keys())
 
 
-async def test_no_secret_is_stored_in_clear_and_each_reads_back(database_url: str) -> None:
+async def test_no_secret_is_stored_in_clear_and_each_reads_back(
+    database_url: str, database_bytes: Callable[[str], Awaitable[bytes]]
+) -> None:
     store = await Store.open(database_url, generate_key(), client_id=CLIENT_ID)
     try:
         await fill(store, TEAM)

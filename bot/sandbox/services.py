@@ -10,8 +10,11 @@ import asyncio
 import importlib.util
 import os
 import secrets
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -70,6 +73,27 @@ async def fresh_postgres_database(url: str = POSTGRES_URL) -> AsyncIterator[str]
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+def pg_dump_problem() -> str | None:
+    """Why a PostgreSQL database can't be dumped for a scan, or None when it can."""
+    if shutil.which("pg_dump") is None:
+        return "pg_dump is not installed (Debian/Ubuntu: apt-get install postgresql-client)"
+    return None
+
+
+async def database_bytes(url: str) -> bytes:
+    """Everything a database holds, as bytes, for scanning: the SQLite files, or a ``pg_dump`` of the database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(str(parsed.database))
+        return b"".join(part.read_bytes() for part in sorted(path.parent.glob(path.name + "*")))
+    command = ["pg_dump", "-h", str(parsed.host), "-p", str(parsed.port or 5432), "-U", str(parsed.username)]
+    environment = {**os.environ, "PGPASSWORD": parsed.password or ""}
+    dump = await asyncio.to_thread(
+        subprocess.run, [*command, str(parsed.database)], capture_output=True, check=True, env=environment
+    )
+    return dump.stdout
 
 
 def chromium_problem(executable: str = CHROMIUM) -> str | None:
