@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from pathlib import Path
+from typing import Any, overload
 
 from alembic import command
 from alembic.config import Config
@@ -16,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DATABASE_URL = "DATABASE_URL"
@@ -25,10 +26,26 @@ _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncp
 # Replicas starting together must not migrate at once; any constant shared by them will do.
 _MIGRATION_LOCK = 0x48414D5341
 KEY_CHECK_TEXT = "hamsa-for-slack key check"
+# A database that does not answer must stop start-up with words, not hang it (asyncpg waits 60 s).
+CONNECT_SECONDS = 10
 
 
 class DatabaseUrlProblem(ValueError):
     """DATABASE_URL can't be used; the message names the setting and never shows a password."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database DATABASE_URL names can't be reached or refused the app; the message names the setting."""
+
+
+def unavailable(raw_url: str, error: BaseException) -> DatabaseUnavailable:
+    """The words for a database that failed: the driver's own first line, never the password or a statement."""
+    url = make_url(raw_url.strip())
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    detail = (str(cause).strip().splitlines() or [""])[0][:200] or type(cause).__name__
+    if url.password:
+        detail = detail.replace(str(url.password), "***")
+    return DatabaseUnavailable(f"the database at {DATABASE_URL} ({describe(url)}) can't be used: {detail}.")
 
 
 def async_url(raw: str) -> URL:
@@ -51,16 +68,35 @@ def describe(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def create_engine(raw_url: str) -> AsyncEngine:
+@overload
+def create_engine(raw_url: str) -> AsyncEngine: ...
+
+
+@overload
+def create_engine(raw_url: str, *, read_only: bool) -> AsyncEngine | None: ...
+
+
+def create_engine(raw_url: str, *, read_only: bool = False) -> AsyncEngine | None:
+    """The engine for DATABASE_URL.
+
+    ``read_only`` (for checks) opens a SQLite file read-only, and gives None where there is no file yet
+    instead of creating one.
+    """
     url = async_url(raw_url)
     options: dict[str, Any] = {"pool_pre_ping": True}
-    if url.get_backend_name() == "sqlite":
+    sqlite = url.get_backend_name() == "sqlite"
+    if sqlite:
         # Wait for a writer instead of failing at once with "database is locked".
         options["connect_args"] = {"timeout": 30}
     else:
-        options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+        options.update(pool_size=10, max_overflow=20, pool_recycle=1800, connect_args={"timeout": CONNECT_SECONDS})
+    if sqlite and read_only:
+        path = Path(url.database or "")
+        if url.database in (None, "", ":memory:") or not path.is_file():
+            return None
+        url = url.set(database=f"file:{path.resolve()}", query={"mode": "ro", "uri": "true"})
     engine = create_async_engine(url, **options)
-    if url.get_backend_name() == "sqlite":
+    if sqlite and not read_only:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -90,7 +126,8 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(_alembic_config(connection), "head")
 
 
-def _current_revision(connection: Connection) -> str | None:
+def current_revision_of(connection: Connection) -> str | None:
+    """The schema's migration, read through a synchronous connection (``run_sync``)."""
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -102,7 +139,7 @@ async def upgrade(engine: AsyncEngine) -> None:
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
-        return await connection.run_sync(_current_revision)
+        return await connection.run_sync(current_revision_of)
 
 
 async def ping(engine: AsyncEngine, timeout: float = 2.0) -> bool:
