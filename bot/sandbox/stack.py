@@ -47,8 +47,16 @@ class Stack:
     ) -> httpx.Response:
         """Adds the app to ``team`` as a browser would: the install page, Slack's consent, the callback.
 
-        Returns the app's last answer (the page saying it is installed, or why not). The state cookie is
-        sent back by hand: it is ``Secure``, which httpx keeps off plain-HTTP loopback.
+        Returns the app's last answer (the page saying it is installed, or why not).
+        """
+        return (await self.install_pages(team, installer, rotation=rotation))[-1]
+
+    async def install_pages(
+        self, team: SandboxTeam = SANDBOX_TEAM, installer: str = INSTALLER, *, rotation: bool = False
+    ) -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        """The pages of an install, as a browser gets them: the install page, Slack's consent, the app's answer.
+
+        The state cookie is sent back by hand: it is ``Secure``, which httpx keeps off plain-HTTP loopback.
         """
         self.slack.consenting = (team, installer, rotation)
         async with httpx.AsyncClient() as browser:
@@ -56,7 +64,8 @@ class Stack:
             authorize = html.unescape(_href(page.text, "add-to-slack"))
             cookie = page.headers["set-cookie"].split(";", 1)[0]
             consent = await browser.get(authorize)
-            return await browser.get(html.unescape(_href(consent.text, "allow")), headers={"Cookie": cookie})
+            answer = await browser.get(html.unescape(_href(consent.text, "allow")), headers={"Cookie": cookie})
+            return page, consent, answer
 
     async def connect_hamsa(
         self,
