@@ -12,6 +12,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, Text, func, inspect, select, type_coerce
 
 from bot.store import database
+from bot.store.installations import CACHE_SECONDS, SealedInstallationStore
 from bot.store.schema import SLACK_SECRET_COLUMNS, Tables
 from bot.store.secrets import MalformedKey, MissingKeys, SecretBox, WrongKeys, generate_key
 from bot.store.store import Store
@@ -204,6 +205,33 @@ async def test_found_installations_are_cached_until_a_write(database_url: str) -
         await installations.async_save(installation(TEAM, bot_token="xoxb-new-token"))
         fresh = await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM")
         assert fresh is not None and fresh.bot_token == "xoxb-new-token"
+    finally:
+        await store.aclose()
+
+
+async def test_a_users_missing_installation_is_remembered_a_workspaces_is_not(database_url: str) -> None:
+    """Bolt asks, on each request from someone other than the installer, for that person's own installation."""
+    store = await Store.open(database_url, generate_key(), client_id=CLIENT_ID)
+    now = [0.0]
+    installations = SealedInstallationStore(CLIENT_ID, store.engine, store.tables, timer=lambda: now[0])
+    another_replica = store.installation_store(CLIENT_ID)
+    someone = Installation(**{**installation(TEAM).to_dict_for_copying(), "user_id": "U0SOMEONE"})
+    try:
+        assert await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM") is None
+        assert (
+            await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM", user_id="U0SOMEONE")
+            is None
+        )
+        await another_replica.async_save(someone)
+
+        assert await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM") is not None
+        assert (
+            await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM", user_id="U0SOMEONE")
+            is None
+        )
+        now[0] += CACHE_SECONDS + 1
+        found = await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM", user_id="U0SOMEONE")
+        assert found is not None and found.user_id == "U0SOMEONE"
     finally:
         await store.aclose()
 
