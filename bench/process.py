@@ -21,6 +21,7 @@ from bot.sandbox.fake_hamsa import FakeHamsa
 from bot.sandbox.lifecycle import free_port
 from bot.sandbox.stack import SIGNING_SECRET
 from bot.settings import Settings
+from bot.store.secrets import generate_key
 
 REPO = Path(__file__).resolve().parent.parent
 APP_COMMAND = ("-m", "bot", "serve")
@@ -143,3 +144,23 @@ def bare_app_process(hamsa: FakeHamsa, slack: BenchSlack) -> AppProcess:
     """The bare Bolt app (``python -m bench.bare_app``) on the same settings."""
     port = free_port()
     return AppProcess(BARE_APP_COMMAND, app_environment(hamsa, slack, port), port)
+
+
+def multi_workspace_process(hamsa: FakeHamsa, slack: BenchSlack) -> AppProcess:
+    """The real app installable by any workspace: OAuth credentials and a fresh key, no bot token or Hamsa key.
+
+    It starts with an empty store (SQLite in its own directory); a workspace must install it and connect Hamsa.
+    """
+    port = free_port()
+    env = app_environment(
+        hamsa,
+        slack,
+        port,
+        SLACK_CLIENT_ID=slack.client_id,
+        SLACK_CLIENT_SECRET=slack.client_secret,
+        ENCRYPTION_KEYS=generate_key(),
+        HAMSA_UAE_API_URL=hamsa.url,
+    )
+    for single_workspace_only in ("SLACK_BOT_TOKEN", "HAMSA_API_KEY"):
+        del env[single_workspace_only]
+    return AppProcess(APP_COMMAND, env, port)

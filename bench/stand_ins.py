@@ -69,7 +69,10 @@ def small_conversation(conversation_id: str) -> dict[str, Any]:
 
 
 class EveryConversation(dict[str, dict[str, Any]]):
-    """The samples, plus a small conversation made up on demand for any other ID."""
+    """The samples, plus a small conversation made up on demand for any other ID (so any ID is there)."""
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str)
 
     def get(self, key: str, default: Any = None) -> Any:
         found = super().get(key)

@@ -69,7 +69,9 @@ async def run_demo(verbose: bool = False, *, hamsa: FakeHamsa | None = None) -> 
         except DemoFailed as error:
             print(f"\nDemo failed: {error}", file=sys.stderr)
             return 1
-    print(f"\n{RULE}\nDone: every message and view above is what the app sent to Slack, and Slack's Block Kit checks passed.")
+    print(
+        f"\n{RULE}\nDone: every message and view above is what the app sent to Slack; Slack's Block Kit checks passed."
+    )
     print("Next: `hamsa-bot check` with your settings, then `hamsa-bot serve` (see README.md).")
     return 0
 

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
@@ -245,11 +245,11 @@ class FakeHamsa(LoopbackServer):
         """Another Hamsa account: its key sees only ``conversation_ids`` (none, when not given)."""
         self.accounts[api_key] = set(conversation_ids or ())
 
-    def _visible(self, request: web.Request) -> set[str] | None:
-        """The conversations the request's key may see (all of them for ``api_key``); None: refused key."""
+    def _visible(self, request: web.Request) -> Collection[str] | None:
+        """The IDs of the conversations the request's key may see (all of them for ``api_key``); None: refused key."""
         auth = request.headers.get("Authorization", "")
         if auth == f"Token {self.api_key}":
-            return set(self.conversations)
+            return self.conversations  # itself, not a copy: a mapping that makes up conversations decides
         for key, ids in self.accounts.items():
             if auth == f"Token {key}":
                 return ids
