@@ -4,8 +4,8 @@ Only two things differ from the library's store: its tables are ours (token colu
 :class:`~bot.store.schema.Sealed` type, so every token is encrypted on write and decrypted on read), and
 ``async_find_installation`` / ``async_find_bot`` answer from a short-lived in-memory cache, since Bolt asks
 on every request (twice when the request's user is not the installer: the second asks for that user's own
-installation, which is remembered missing too). Any write or delete through this store clears the cache; the expiry bounds how long
-another replica's change (a token rotated there) takes to be seen here.
+installation, which is remembered missing too). Any write or delete through this store clears the cache;
+the expiry bounds how long another replica's change (a token rotated there) takes to be seen here.
 """
 
 from __future__ import annotations
