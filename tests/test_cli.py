@@ -350,7 +350,7 @@ async def written_with(key: str, tmp_path: Path) -> str:
         ("unsupported database", 2, "DATABASE_URL: only sqlite and postgresql databases are supported."),
         ("no database url", 2, "DATABASE_URL is not a database URL"),
         ("database unreachable", 1, "the database at DATABASE_URL (postgresql://hamsa:***@127.0.0.1:"),
-        ("no such directory", 1, "can't be used: unable to open database file."),
+        ("no such directory", 1, "can't be used: the directory "),
     ],
 )
 async def test_serve_refuses_to_start_on_a_wrong_key_or_database_naming_the_setting(
@@ -443,6 +443,12 @@ async def test_check_in_multi_workspace_mode_names_each_wrong_setting(
     nowhere = Settings.model_construct(database_url=f"sqlite:///{tmp_path / 'new.db'}", slack_client_id=CLIENT_ID)
     assert await run_check(nowhere) == 1
     assert not (tmp_path / "new.db").exists()
+    gone = Settings.model_construct(database_url=f"sqlite:///{tmp_path / 'gone' / 'bot.db'}")
+    lines = []
+    assert await run_check(gone, out=lines) == 1
+    assert f"{PROBLEM} the database at DATABASE_URL (sqlite:///{tmp_path / 'gone' / 'bot.db'}) can't be used: the " in (
+        "\n".join(lines)
+    )
 
     unreachable = Settings.model_construct(
         slack_client_id=CLIENT_ID,

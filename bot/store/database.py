@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any, overload
 
@@ -38,11 +39,14 @@ class DatabaseUnavailable(Exception):
     """The database DATABASE_URL names can't be reached or refused the app; the message names the setting."""
 
 
-def unavailable(raw_url: str, error: BaseException) -> DatabaseUnavailable:
+def unavailable(raw_url: str, error: BaseException | str) -> DatabaseUnavailable:
     """The words for a database that failed: the driver's own first line, never the password or a statement."""
     url = make_url(raw_url.strip())
-    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-    detail = (str(cause).strip().splitlines() or [""])[0][:200] or type(cause).__name__
+    if isinstance(error, str):
+        detail = error
+    else:
+        cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+        detail = (str(cause).strip().splitlines() or [""])[0][:200] or type(cause).__name__
     if url.password:
         detail = detail.replace(str(url.password), "***")
     return DatabaseUnavailable(f"the database at {DATABASE_URL} ({describe(url)}) can't be used: {detail}.")
@@ -61,6 +65,28 @@ def async_url(raw: str) -> URL:
     if backend not in _ASYNC_DRIVERS:
         raise DatabaseUrlProblem(f"{DATABASE_URL}: only sqlite and postgresql databases are supported.")
     return url.set(drivername=_ASYNC_DRIVERS[backend])
+
+
+def sqlite_file_problem(raw_url: str) -> str | None:
+    """Why SQLite could not open the file DATABASE_URL names, found before trying.
+
+    A failed open is worse than a clear word: aiosqlite (0.22) then leaves its worker thread to call back
+    into the event loop, which prints a traceback when the process stops at once, as ``serve`` does.
+    """
+    url = async_url(raw_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(str(url.database))
+    folder = path.parent
+    if not folder.is_dir():
+        return f"the directory {folder} does not exist"
+    if path.is_dir():
+        return f"{path} is a directory"
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f"{path} can't be read and written by this user"
+    if not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        return f"the directory {folder} can't be written by this user"
+    return None
 
 
 def describe(url: URL) -> str:

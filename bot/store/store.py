@@ -34,6 +34,9 @@ class Store:
         keys = parse_keys(encryption_keys)
         box = SecretBox(keys) if keys else None
         tables = Tables(box)
+        problem = database.sqlite_file_problem(database_url)
+        if problem is not None:
+            raise database.unavailable(database_url, problem)
         engine = database.create_engine(database_url)
         try:
             await database.upgrade(engine)
@@ -97,6 +100,9 @@ async def inspect_store(database_url: str, encryption_keys: str | None) -> Store
     as :meth:`Store.open` does; a problem with the keys is reported instead.
     """
     head = database.head_revision()
+    missing = database.sqlite_file_problem(database_url)
+    if missing is not None:
+        raise database.unavailable(database_url, missing)
     problem: KeyProblem | None = None
     try:
         keys = parse_keys(encryption_keys)
