@@ -1,4 +1,4 @@
-"""The seven measurements. Each starts its own stand-ins and app process, so none inherits a warm cache."""
+"""The measurements. Each starts its own stand-ins and app processes, so none inherits a warm cache."""
 
 from __future__ import annotations
 
@@ -11,16 +11,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.load import Client, Signed, hamsa_command, in_parallel, link_shared, median, percentile
-from bench.process import AppProcess, app_process, bare_app_process
+from bench.process import AppProcess, app_process, bare_app_process, multi_workspace_process
 from bench.report import Row, ms
 from bench.stand_ins import BenchSlack, bench_hamsa, new_ids
 from bot.hamsa.models import CallPage, Conversation, ListedCall
 from bot.recent import PAGE_SIZE, CallFilters
 from bot.render.logs import page_count, render_logs_page
+from bot.render.modals import connect_modal
+from bot.render.pages import INSTALLED_HEADING
 from bot.render.recent import render_recent
 from bot.render.summary import render_summary
 from bot.sandbox.fake_hamsa import FakeHamsa, minimal_item
 from bot.sandbox.samples import long_call, recent_calls
+from bot.sandbox.slack_requests import SlackSender
+from bot.sandbox.stack import INSTALLER, SIGNING_SECRET, connect_form, install_in_browser
 
 MB = 1024 * 1024
 
@@ -33,6 +37,7 @@ class Sizes:
     added_events: int = 1000
     throughput_events: int = 2000
     throughput_rounds: int = 3
+    multi_workspace_rounds: int = 3
     upstream_repeats: int = 10
     render_repeats: int = 25
     memory_conversations: int = 50_000
@@ -47,6 +52,7 @@ class Sizes:
             added_events=300,
             throughput_events=800,
             throughput_rounds=1,
+            multi_workspace_rounds=2,
             upstream_repeats=10,
             render_repeats=5,
             memory_conversations=5_000,
@@ -378,4 +384,45 @@ async def startup(sizes: Sizes) -> list[Row]:
     return [
         Row(name, f"median of {len(times)}", f"{median(times):.2f} s", "", None, values),
         Row(name, "slowest", f"{slowest:.2f} s", "< 2 s", slowest < 2.0, values),
+    ]
+
+
+# 8 -------------------------------------------------------------------------------------------
+
+
+async def install_and_connect(app: AppProcess, hamsa: FakeHamsa, slack: BenchSlack) -> None:
+    """What a workspace does first: "Add to Slack" through the OAuth flow, then Connect Hamsa in the modal."""
+    *_, installed = await install_in_browser(app.url, slack)
+    if INSTALLED_HEADING not in installed.text:
+        raise RuntimeError(f"the install failed:\n{installed.text[:500]}\n{app.output()}")
+    async with SlackSender(app.url, SIGNING_SECRET) as sender:
+        answer = await sender.submit_view(connect_modal(), connect_form(hamsa.api_key), user_id=INSTALLER)
+    if answer.status_code != 200 or answer.text:
+        raise RuntimeError(f"connecting Hamsa failed: {answer.status_code} {answer.text[:500]}\n{app.output()}")
+
+
+async def multi_workspace(sizes: Sizes) -> list[Row]:
+    """Warm-cache unfurls in multi-workspace mode (installed, Hamsa connected) against single-workspace mode."""
+    async with stand_ins() as (hamsa, slack):
+        conversation_id = new_ids(1)[0]
+        runs: dict[str, list[dict[str, float]]] = {"multi": [], "single": []}
+        async with multi_workspace_process(hamsa, slack) as multi, app_process(hamsa, slack) as single:
+            await install_and_connect(multi, hamsa, slack)
+            for _ in range(sizes.multi_workspace_rounds):
+                for name, process in (("multi", multi), ("single", single)):
+                    slack.forget()
+                    run = await _events_per_second(process, slack, conversation_id, sizes.throughput_events)
+                    runs[name].append(run)
+        refused = slack.refused_unfurls
+    best = {name: max(r["events_per_s"] for r in results) for name, results in runs.items()}
+    cpu = {name: median([r["cpu_ms_per_event"] for r in results]) for name, results in runs.items()}
+    ratio = best["multi"] / best["single"]
+    values = {"events": sizes.throughput_events, "senders": SENDERS, "runs": runs, "refused_unfurls": refused}
+    name = "Multi-workspace mode, warm-cache unfurls"
+    cpu_figure = f"multi {cpu['multi']:.2f} ms, single {cpu['single']:.2f} ms"
+    return [
+        Row(name, "multi-workspace", f"{best['multi']:.0f} events/s", "", None, values),
+        Row(name, "single workspace", f"{best['single']:.0f} events/s", "", None, values),
+        Row(name, "multi ÷ single", f"{ratio:.2f}", "≥ 0.9", ratio >= 0.9, values),
+        Row(name, "server CPU time per event, median", cpu_figure, "", None, values),
     ]

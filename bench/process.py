@@ -7,6 +7,7 @@ from bot.sandbox.fake_hamsa import FakeHamsa
 from bot.sandbox.lifecycle import free_port
 from bot.sandbox.processes import APP_COMMAND, AppProcess, clean_environment
 from bot.sandbox.stack import SIGNING_SECRET
+from bot.store.secrets import generate_key
 
 BARE_APP_COMMAND = ("-m", "bench.bare_app")
 
@@ -38,3 +39,23 @@ def bare_app_process(hamsa: FakeHamsa, slack: BenchSlack) -> AppProcess:
     """The bare Bolt app (``python -m bench.bare_app``) on the same settings."""
     port = free_port()
     return AppProcess(BARE_APP_COMMAND, app_environment(hamsa, slack, port), port)
+
+
+def multi_workspace_process(hamsa: FakeHamsa, slack: BenchSlack) -> AppProcess:
+    """The real app installable by any workspace: OAuth credentials and a fresh key, no bot token or Hamsa key.
+
+    It starts with an empty store (SQLite in its own directory); a workspace must install it and connect Hamsa.
+    """
+    port = free_port()
+    env = app_environment(
+        hamsa,
+        slack,
+        port,
+        SLACK_CLIENT_ID=slack.client_id,
+        SLACK_CLIENT_SECRET=slack.client_secret,
+        ENCRYPTION_KEYS=generate_key(),
+        HAMSA_UAE_API_URL=hamsa.url,
+    )
+    for single_workspace_only in ("SLACK_BOT_TOKEN", "HAMSA_API_KEY"):
+        del env[single_workspace_only]
+    return AppProcess(APP_COMMAND, env, port)

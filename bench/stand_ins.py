@@ -69,14 +69,14 @@ def small_conversation(conversation_id: str) -> dict[str, Any]:
 
 
 class EveryConversation(dict[str, dict[str, Any]]):
-    """The samples, plus a small conversation made up on demand for any other ID."""
+    """The samples, plus a small conversation made up on demand for any other ID (so any ID is there)."""
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str)
 
     def get(self, key: str, default: Any = None) -> Any:
         found = super().get(key)
         return found if found is not None else small_conversation(key)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str)
 
 
 def bench_hamsa(latency: float = 0.0) -> FakeHamsa:

@@ -4,27 +4,43 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import make_url
 
 from bot.delivery import web_client
 from bot.hamsa.client import HamsaClient
 from bot.hamsa.errors import ConversationNotFound, HamsaError, HamsaUnauthorized
 from bot.identity import TokenRefused, auth_test, slack_error_code
+from bot.installs import INSTALL_PATH, REDIRECT_PATH, public_address
 from bot.settings import Settings
+from bot.store.database import DatabaseUnavailable, DatabaseUrlProblem, describe
+from bot.store.secrets import ENCRYPTION_KEYS, parse_keys
+from bot.store.store import StoreReport, inspect_store
 
 OK, PROBLEM = "✔", "✘"
 MAX_UNFURL_DOMAINS = 5  # Slack's limit for an app's unfurl domains
+_CLIENT_ID = re.compile(r"^\d+\.\d+$")
+KEYS_PURPOSE = "it encrypts each workspace's tokens and Hamsa key in the database"
+_APP_CREDENTIALS = "copy it from the app's Basic Information → App Credentials."
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 async def run_check(settings: Settings, out: list[str] | None = None) -> int:
-    """Prints one line per check; returns 0 when all pass, 1 otherwise."""
+    """Prints one line per check; returns 0 when all pass, 1 otherwise.
+
+    Multi-workspace mode (either OAuth credential set) needs no bot token or Hamsa key: each workspace
+    installs the app and connects its own Hamsa account, so the credentials, keys and database are checked.
+    """
+    installable = bool(settings.slack_client_id or settings.slack_client_secret)
     lines: list[tuple[bool, str]] = []
-    lines += await _check_slack(settings)
+    lines += _check_oauth(settings) if installable else await _check_slack(settings)
     lines += _check_secrets(settings)
-    lines += await _check_hamsa(settings)
+    if not installable:
+        lines += await _check_hamsa(settings)
+    lines += await _check_store(settings, keys_required=installable)
     lines += _check_domains(settings)
     for passed, text in lines:
         line = f"{OK if passed else PROBLEM} {text}"
@@ -52,6 +68,78 @@ async def _check_slack(settings: Settings) -> list[tuple[bool, str]]:
     except (aiohttp.ClientError, TimeoutError) as error:
         return [(False, f"Slack could not be reached at SLACK_API_URL ({type(error).__name__}).")]
     return [(True, f"SLACK_BOT_TOKEN works: bot @{auth.get('user')} in workspace {auth.get('team')}.")]
+
+
+def _check_oauth(settings: Settings) -> list[tuple[bool, str]]:
+    lines: list[tuple[bool, str]] = []
+    client_id = (settings.slack_client_id or "").strip()
+    secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else ""
+    if not client_id:
+        lines.append((False, f"SLACK_CLIENT_ID is not set: {_APP_CREDENTIALS}"))
+    elif not _CLIENT_ID.match(client_id):
+        lines.append(
+            (False, f"SLACK_CLIENT_ID does not look like a Slack client ID (digits.digits): {_APP_CREDENTIALS}")
+        )
+    if not secret:
+        lines.append((False, f"SLACK_CLIENT_SECRET is not set: {_APP_CREDENTIALS}"))
+    if not lines:
+        lines.append((True, "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set: any workspace can install the app."))
+    lines.append(_check_public_url(settings))
+    return lines
+
+
+def _check_public_url(settings: Settings) -> tuple[bool, str]:
+    if settings.public_url is None:
+        return (
+            True,
+            f"PUBLIC_URL is not set: Slack sends installers back to the app's one Redirect URL, which must end in "
+            f"{REDIRECT_PATH}.",
+        )
+    parts = urlsplit(settings.public_url)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        return (
+            False,
+            f"PUBLIC_URL must be the app's HTTPS address, such as https://hamsa-bot.example.com "
+            f"(Slack accepts only HTTPS redirect URLs), not {settings.public_url}.",
+        )
+    return (
+        True,
+        f"PUBLIC_URL: the install page is {public_address(settings, INSTALL_PATH)}; list "
+        f"{public_address(settings, REDIRECT_PATH)} under OAuth & Permissions → Redirect URLs.",
+    )
+
+
+async def _check_store(settings: Settings, *, keys_required: bool) -> list[tuple[bool, str]]:
+    keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
+    lines: list[tuple[bool, str]] = []
+    report = None
+    try:
+        report = await inspect_store(settings.database_url, keys)
+    except (DatabaseUrlProblem, DatabaseUnavailable) as problem:
+        lines.append((False, f"{problem}"))
+    else:
+        lines.append((True, _database_state(report, describe(make_url(settings.database_url.strip())))))
+    if keys_required and not parse_keys(keys):
+        lines.append(
+            (False, f"{ENCRYPTION_KEYS} is not set: {KEYS_PURPOSE}; create one with `hamsa-bot keys generate`.")
+        )
+    elif report is not None and report.key_problem:
+        lines.append((False, report.key_problem))
+    elif report is not None and report.keys_checked:
+        lines.append((True, f"{ENCRYPTION_KEYS} decrypts the secrets stored in the database."))
+    elif report is not None and parse_keys(keys):
+        lines.append((True, f"{ENCRYPTION_KEYS} is well-formed; nothing is stored with it yet."))
+    return lines
+
+
+def _database_state(report: StoreReport, shown: str) -> str:
+    if not report.exists:
+        return f"DATABASE_URL: no database at {shown} yet; `hamsa-bot serve` creates it."
+    if report.revision is None:
+        return f"DATABASE_URL reaches {shown}; `hamsa-bot serve` creates its tables."
+    if report.revision != report.head:
+        return f"DATABASE_URL reaches {shown}; `hamsa-bot serve` upgrades its schema."
+    return f"DATABASE_URL reaches {shown} (schema up to date)."
 
 
 def _check_secrets(settings: Settings) -> list[tuple[bool, str]]:

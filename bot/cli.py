@@ -39,11 +39,16 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
         return 2
     from bot.identity import TokenRefused
     from bot.server import serve
+    from bot.store.database import DatabaseUnavailable, DatabaseUrlProblem
+    from bot.store.secrets import KeyProblem
 
     configure_logging(settings.log_level, _secrets(settings))
     try:
         asyncio.run(serve(settings))
-    except TokenRefused as refused:
+    except (KeyProblem, DatabaseUrlProblem) as invalid:  # a setting that can never work as it is
+        print(f"hamsa-bot: {invalid}", file=sys.stderr)
+        return 2
+    except (TokenRefused, DatabaseUnavailable) as refused:
         print(f"hamsa-bot: {refused}", file=sys.stderr)
         return 1
     return 0

@@ -2,7 +2,9 @@
 
 Everything runs on 127.0.0.1: the sandbox Hamsa API with its sample conversations, the app's own
 HTTP server, and the Slack stand-in. Each step sends a request signed exactly as Slack signs it,
-awaits what the app sent back to "Slack", and prints it as Slack would show it.
+awaits what the app sent back to "Slack", and prints it as Slack would show it. The first part runs
+the app for one workspace; the second runs it installable by any workspace ("Add to Slack", the App
+Home, connecting that workspace's own Hamsa account).
 """
 
 from __future__ import annotations
@@ -18,17 +20,33 @@ from pydantic import SecretStr
 
 from bot.actions import LOGS_PAGE, RECENT_VIEW, SHOW_LOGS
 from bot.following.webhooks import WEBHOOK_PATH
+from bot.installs import INSTALL_PATH
 from bot.observability import configure_logging
+from bot.render.home import CONNECT_HAMSA, CONNECT_LABEL, DISCONNECT_HAMSA
 from bot.render.logs import NEWER
-from bot.render.terminal import block_kit_builder_url, blocks_to_text, mrkdwn_to_text
+from bot.render.pages import INSTALLED_HEADING
+from bot.render.terminal import (
+    block_kit_builder_url,
+    blocks_to_text,
+    mrkdwn_to_text,
+    page_to_text,
+    view_builder_url,
+    view_to_text,
+)
 from bot.sandbox.fake_hamsa import FakeHamsa, send_webhook, webhook_event
+from bot.sandbox.fake_slack import SANDBOX_TEAM
 from bot.sandbox.samples import DOCUMENTED_ID, FAILED_ID, IN_PROGRESS_ID, LONG_ID, fresh_samples, recent_calls
-from bot.sandbox.slack_requests import link_shared_event
-from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, Stack, start_stack
+from bot.sandbox.slack_requests import app_home_opened_event, link_shared_event
+from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, INSTALLER, SIGNING_SECRET, Stack, start_stack
 
 WAIT_SECONDS = 10.0
 DEMO_WEBHOOK_SECRET = "hsk_demo-webhook-secret"
 RULE = "═" * 72
+INSTALLABLE = (
+    "Installable by any workspace: the same app with SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and ENCRYPTION_KEYS\n"
+    'instead of a bot token and a Hamsa key. A workspace adds it with "Add to Slack", then connects its own\n'
+    "Hamsa account in the app's Home tab."
+)
 
 
 class DemoFailed(Exception):
@@ -53,10 +71,15 @@ async def run_demo(verbose: bool = False, *, hamsa: FakeHamsa | None = None) -> 
             secret = SecretStr(DEMO_WEBHOOK_SECRET)
             async with await start_stack(hamsa_webhook_secret=secret, live_poll_seconds=60.0) as stack:
                 await _following(stack)
+            print(f"\n\n{INSTALLABLE}")
+            async with await start_stack(hamsa=hamsa, multi_workspace=True) as stack:
+                await _install_walkthrough(stack)
         except DemoFailed as error:
             print(f"\nDemo failed: {error}", file=sys.stderr)
             return 1
-    print(f"\n{RULE}\nDone: every message above is what the app sent to Slack, and Slack's Block Kit checks passed.")
+    print(
+        f"\n{RULE}\nDone: every message and view above is what the app sent to Slack; Slack's Block Kit checks passed."
+    )
     print("Next: `hamsa-bot check` with your settings, then `hamsa-bot serve` (see README.md).")
     return 0
 
@@ -192,6 +215,60 @@ async def _following(stack: Stack) -> None:
     await webhook("call.ended", FAILED_ID)
     alert = _call(stack, "chat.postMessage", "the alert for a failed call")
     _show("   … and when a call fails, the alert (Take it / Resolved, and the thread to discuss it)", alert["blocks"])
+
+
+async def _install_walkthrough(stack: Stack) -> None:
+    slack, sender, team = stack.slack, stack.sender, SANDBOX_TEAM
+
+    # 6, 7, 8. A browser opens the install page, follows "Add to Slack" to Slack's consent, and comes back.
+    page, consent, installed = await stack.install_pages(team, INSTALLER)
+    _show_page(f"11. {INSTALL_PATH} in a browser → the install page", page.text)
+    _show_page("12. Add to Slack → Slack's consent page (here the stand-in, approving at once)", consent.text)
+    if INSTALLED_HEADING not in installed.text:
+        raise DemoFailed(f"the install did not finish; the app showed:\n{page_to_text(installed.text)}")
+    _show_page(
+        f"13. Allow → back to the app, which stored {team.name}'s installation (its token encrypted)", installed.text
+    )
+
+    # 14. The installer opens the app's Home tab: not connected yet, with the button to connect.
+    await _send(stack, sender.event(app_home_opened_event(INSTALLER)), "app_home_opened")
+    before = _call(stack, "views.publish", "the Home tab")["view"]
+    _show_view("14. The installer opens the app's Home tab → Hamsa not connected yet", before)
+
+    # 15. Connect Hamsa: the modal asking for the workspace's own API key.
+    await _send(stack, sender.home_action(CONNECT_HAMSA, user_id=INSTALLER, view=before), CONNECT_LABEL)
+    _show_view(f"15. {CONNECT_LABEL} → the modal", _call(stack, "views.open", CONNECT_LABEL)["view"])
+
+    # 16. Submitted: the key is checked with Hamsa and stored encrypted; the Home tab says so.
+    await _send(stack, stack.connect_hamsa(team, INSTALLER), "the Connect Hamsa form")
+    _show_view("16. Connect, with the API key → checked with Hamsa, stored encrypted; the Home tab now", _home(stack))
+
+    # 17. The workspace's people now get answers, through that workspace's own Hamsa account.
+    url = slack.new_response_url()
+    await _send(stack, sender.command(DOCUMENTED_ID, url, team=team, user_id=INSTALLER), "/hamsa")
+    reply = _reply(stack, url, "/hamsa")
+    if not reply.get("blocks") or reply["blocks"][0].get("type") != "header":
+        raise DemoFailed(f"/hamsa in {team.name} showed no summary: {mrkdwn_to_text(str(reply.get('text')))}")
+    title = reply["blocks"][0]["text"]["text"]
+    print(f"\n{RULE}\n12. /hamsa {DOCUMENTED_ID[:8]}… in {team.name} → {title}, found with {team.name}'s own key")
+
+
+def _home(stack: Stack) -> dict[str, Any]:
+    view = _call(stack, "views.publish", "the Home tab")["view"]
+    if DISCONNECT_HAMSA not in str(view):
+        raise DemoFailed(f"the Home tab does not say Hamsa is connected:\n{view_to_text(view)}")
+    return dict(view)
+
+
+def _show_page(heading: str, page: str) -> None:
+    print(f"\n{RULE}\n{heading}\n{RULE}")
+    print(page_to_text(page))
+
+
+def _show_view(heading: str, view: dict[str, Any]) -> None:
+    print(f"\n{RULE}\n{heading}\n{RULE}")
+    print(view_to_text(view))
+    print(f"\n  See it as Slack draws it: {view_builder_url(view)}")
 
 
 def _show(heading: str, blocks: list[dict[str, Any]]) -> None:

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bot.observability import configure_logging
+from bot.sandbox import services
 from bot.sandbox.services import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     REDIS_URL,
+    chromium_problem,
     forget_redis_prefix,
     fresh_postgres_database,
+    pg_dump_problem,
     postgres_problem,
     redis_prefix,
     redis_problem,
     services_required,
 )
 from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, Stack, start_stack
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext
 
 
 @pytest.fixture
@@ -91,3 +100,31 @@ async def redis_url() -> AsyncIterator[tuple[str, str]]:
         yield REDIS_URL, prefix
     finally:
         await forget_redis_prefix(prefix)
+
+
+@pytest.fixture
+def database_bytes() -> Callable[[str], Awaitable[bytes]]:
+    """Reads everything a database holds, as bytes, to scan it for secrets in clear (PostgreSQL: a pg_dump)."""
+
+    async def read(url: str) -> bytes:
+        if not url.startswith("sqlite"):
+            await _require(pg_dump_problem())
+        return await services.database_bytes(url)
+
+    return read
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[BrowserContext]:
+    """Headless Chromium (Debian's package) under Playwright: yields a fresh browser context, as a new visitor."""
+    await _require(chromium_problem())
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+        try:
+            context = await browser.new_context()
+            yield context
+            await context.close()
+        finally:
+            await browser.close()

@@ -1,4 +1,4 @@
-"""The `hamsa-bot` command as an admin or support engineer runs it: check, serve and preview."""
+"""The `hamsa-bot` command as an admin or support engineer runs it: check, serve, preview and keys."""
 
 from __future__ import annotations
 
@@ -25,13 +25,15 @@ from bot.render.summary import PLAY_RECORDING
 from bot.render.terminal import BUILDER_URL, mrkdwn_to_text
 from bot.sandbox.blockkit import block_kit_problems
 from bot.sandbox.fake_hamsa import FakeHamsa, GatedHamsa
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.fake_slack import SANDBOX_TEAM, FakeSlack
 from bot.sandbox.lifecycle import free_port
 from bot.sandbox.samples import DOCUMENTED_ID, SAMPLES, documented_example
-from bot.sandbox.slack_requests import SlackSender
-from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET, sandbox_settings
+from bot.sandbox.slack_requests import SlackSender, link_shared_event
+from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, INSTALLER, SIGNING_SECRET, sandbox_settings, start_stack
 from bot.server import HEALTH_PATH
 from bot.settings import Settings
+from bot.store.secrets import generate_key
+from bot.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTED = documented_example()
@@ -295,3 +297,212 @@ def test_preview_of_an_unknown_sample_fails_and_lists_the_samples(capsys: pytest
 def test_preview_of_something_that_is_no_reference_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preview", "--sample", "not-a-conversation"]) == 2
     assert mrkdwn_to_text(NOT_A_REFERENCE) in capsys.readouterr().out
+
+
+# ---- multi-workspace mode: start-up refusals, check, key rotation -------------------------------
+
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "distinctive-client-secret-6c1d"
+DB_PASSWORD = "distinctive-db-password-93af"
+
+
+def multi_workspace_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """``hamsa-bot serve`` installable by any workspace, on a database in ``tmp_path`` unless told otherwise."""
+    values = {
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hamsa-bot.db'}",
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+        **settings,
+    }
+    return command_env(**{name: value for name, value in values.items() if value})
+
+
+async def run_command(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def written_with(key: str, tmp_path: Path) -> str:
+    """A database the app has written, its secrets sealed with ``key``."""
+    url = f"sqlite:///{tmp_path / 'hamsa-bot.db'}"
+    store = await Store.open(url, key, client_id=CLIENT_ID)
+    await store.aclose()
+    return url
+
+
+@pytest.mark.parametrize(
+    ("case", "exit_code", "words"),
+    [
+        ("no key", 2, "missing required setting(s): ENCRYPTION_KEYS."),
+        ("malformed key", 2, "ENCRYPTION_KEYS: key number 2 is not a valid key"),
+        ("wrong key", 2, "ENCRYPTION_KEYS cannot decrypt the stored secrets"),
+        ("unsupported database", 2, "DATABASE_URL: only sqlite and postgresql databases are supported."),
+        ("no database url", 2, "DATABASE_URL is not a database URL"),
+        ("database unreachable", 1, "the database at DATABASE_URL (postgresql://hamsa:***@127.0.0.1:"),
+        ("no such directory", 1, "can't be used: the directory "),
+    ],
+)
+async def test_serve_refuses_to_start_on_a_wrong_key_or_database_naming_the_setting(
+    case: str, exit_code: int, words: str, tmp_path: Path
+) -> None:
+    key = generate_key()
+    settings = {
+        "no key": {"ENCRYPTION_KEYS": ""},
+        "malformed key": {"ENCRYPTION_KEYS": f"{key},not-a-key-{DB_PASSWORD}"},
+        "wrong key": {"ENCRYPTION_KEYS": key},
+        "unsupported database": {"ENCRYPTION_KEYS": key, "DATABASE_URL": f"mysql://hamsa:{DB_PASSWORD}@db/hamsa"},
+        "no database url": {"ENCRYPTION_KEYS": key, "DATABASE_URL": "hamsa.db"},
+        "database unreachable": {
+            "ENCRYPTION_KEYS": key,
+            "DATABASE_URL": f"postgresql://hamsa:{DB_PASSWORD}@127.0.0.1:{free_port()}/hamsa",
+        },
+        "no such directory": {"ENCRYPTION_KEYS": key, "DATABASE_URL": f"sqlite:///{tmp_path / 'gone' / 'bot.db'}"},
+    }[case]
+    if case == "wrong key":
+        await written_with(generate_key(), tmp_path)
+
+    result = await run_command("serve", env=multi_workspace_env(tmp_path, **settings), cwd=tmp_path)
+
+    assert result.returncode == exit_code, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("hamsa-bot: ") and words in last, result.stderr
+    assert "Traceback" not in result.stderr
+    for secret in (key, DB_PASSWORD, CLIENT_SECRET, SIGNING_SECRET):
+        assert secret not in result.stderr + result.stdout
+    if case != "wrong key":
+        assert not (tmp_path / "hamsa-bot.db").exists()
+
+
+async def test_check_in_multi_workspace_mode_passes_without_a_bot_token_or_hamsa_key(
+    slack: FakeSlack, hamsa: FakeHamsa, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = generate_key()
+    settings = Settings.model_construct(
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=SecretStr(CLIENT_SECRET),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_api_url=slack.api_url,
+        hamsa_api_url=hamsa.url,
+        public_url="https://hamsa-bot.example.com",
+        database_url=await written_with(key, tmp_path),
+        encryption_keys=SecretStr(f"{key},{generate_key()}"),
+    )
+    lines: list[str] = []
+
+    assert await run_check(settings, out=lines) == 0
+
+    assert all(line.startswith(OK) for line in lines), lines
+    shown = "\n".join(lines)
+    assert "https://hamsa-bot.example.com/slack/oauth_redirect" in shown
+    assert "ENCRYPTION_KEYS decrypts the secrets stored in the database." in shown
+    assert "SLACK_BOT_TOKEN" not in shown and "HAMSA_API_KEY" not in shown
+    assert slack.calls == [] and hamsa.count() == 0
+    printed = capsys.readouterr()
+    for secret in (key, CLIENT_SECRET, SIGNING_SECRET):
+        assert secret not in printed.out + printed.err
+
+
+async def test_check_in_multi_workspace_mode_names_each_wrong_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database_url = await written_with(generate_key(), tmp_path)
+    written = (tmp_path / "hamsa-bot.db").read_bytes()
+    wrong = Settings.model_construct(
+        slack_client_id="not-a-client-id",
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        public_url="http://hamsa-bot.example.com",
+        database_url=database_url,
+        encryption_keys=SecretStr(generate_key()),
+    )
+    lines: list[str] = []
+
+    assert await run_check(wrong, out=lines) == 1
+
+    problems = [line for line in lines if line.startswith(PROBLEM)]
+    named = [
+        "SLACK_CLIENT_ID does not look like",
+        "SLACK_CLIENT_SECRET is not set",
+        "PUBLIC_URL must",
+        "ENCRYPTION_KEYS",
+    ]
+    assert [next(p for p in problems if words in p) for words in named] == problems
+    assert "cannot decrypt the stored secrets" in problems[3]
+    # the check only reads: the database is as the app left it, and none is created where there was none
+    assert (tmp_path / "hamsa-bot.db").read_bytes() == written
+    nowhere = Settings.model_construct(database_url=f"sqlite:///{tmp_path / 'new.db'}", slack_client_id=CLIENT_ID)
+    assert await run_check(nowhere) == 1
+    assert not (tmp_path / "new.db").exists()
+    gone = Settings.model_construct(database_url=f"sqlite:///{tmp_path / 'gone' / 'bot.db'}")
+    lines = []
+    assert await run_check(gone, out=lines) == 1
+    assert f"{PROBLEM} the database at DATABASE_URL (sqlite:///{tmp_path / 'gone' / 'bot.db'}) can't be used: the " in (
+        "\n".join(lines)
+    )
+
+    unreachable = Settings.model_construct(
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=SecretStr(CLIENT_SECRET),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        database_url=f"postgresql://hamsa:{DB_PASSWORD}@127.0.0.1:{free_port()}/hamsa",
+    )
+    lines = []
+    assert await run_check(unreachable, out=lines) == 1
+    problems = [line for line in lines if line.startswith(PROBLEM)]
+    assert len(problems) == 2
+    assert problems[0].startswith(f"{PROBLEM} the database at DATABASE_URL (postgresql://hamsa:***@127.0.0.1:")
+    assert problems[1].startswith(f"{PROBLEM} ENCRYPTION_KEYS is not set")
+    printed = capsys.readouterr()
+    assert DB_PASSWORD not in printed.out + printed.err
+
+
+async def test_keys_rotate_on_what_the_app_wrote_then_the_app_answers_with_only_the_new_key(
+    database_url: str, tmp_path: Path
+) -> None:
+    old, new = generate_key(), generate_key()
+    slack, hamsa = FakeSlack(bot_token=BOT_TOKEN), FakeHamsa(api_key=HAMSA_KEY)
+    first = await start_stack(
+        slack=slack, hamsa=hamsa, multi_workspace=True, database_url=database_url, encryption_keys=SecretStr(old)
+    )
+    try:
+        await first.install()
+        assert (await first.connect_hamsa()).text == ""
+    finally:
+        await first.sender.aclose()
+        await first.server.stop()
+
+    with_new = {"DATABASE_URL": database_url}
+    refused = await run_command(
+        "serve", env=multi_workspace_env(tmp_path, ENCRYPTION_KEYS=new, **with_new), cwd=tmp_path
+    )
+    rotated = await run_command(
+        "keys", "rotate", env=command_env(ENCRYPTION_KEYS=f"{new},{old}", **with_new), cwd=tmp_path
+    )
+
+    assert refused.returncode == 2 and "ENCRYPTION_KEYS cannot decrypt" in refused.stderr
+    assert rotated.returncode == 0, rotated.stderr
+    # the bot token in Slack's two tables, the Hamsa key, the webhook secret (made when the installer
+    # saw the Home tab), and the key check
+    assert "Re-encrypted 5 stored secret(s)" in rotated.stdout
+    assert old not in rotated.stdout + rotated.stderr and new not in rotated.stdout + rotated.stderr
+
+    async with await start_stack(
+        slack=slack, hamsa=hamsa, multi_workspace=True, database_url=database_url, encryption_keys=SecretStr(new)
+    ) as second:
+        response_url = slack.new_response_url()
+        await second.sender.command(DOCUMENTED_ID, response_url, team=SANDBOX_TEAM, user_id=INSTALLER)
+        (reply,) = await slack.wait_for_responses(1, url=response_url)
+        await second.sender.event(link_shared_event([f"https://dashboard.tryhamsa.com/conversations/{DOCUMENTED_ID}"]))
+        (unfurl,) = await slack.wait_for_calls("chat.unfurl")
+    assert reply.body["blocks"][0]["text"]["text"] == DOCUMENTED["title"]
+    assert unfurl.team == SANDBOX_TEAM.key

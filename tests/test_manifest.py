@@ -14,36 +14,41 @@ import pytest
 import yaml
 
 from bot.actions import PREVIEW_SHORTCUT
-from bot.installs import BOT_SCOPES
+from bot.installs import BOT_SCOPES, REDIRECT_PATH
 from bot.messages import USAGE
 from bot.render.workflow import OUTPUTS, STEP_CALLBACK_ID, STEP_INPUT
+from bot.sandbox.fake_slack import SANDBOX_TEAM, SandboxTeam
 from bot.sandbox.samples import DOCUMENTED_ID
 from bot.sandbox.slack_requests import (
     BOT_USER_ID,
     app_home_opened_event,
     app_mention_event,
+    app_uninstalled_event,
     function_executed_event,
     link_shared_event,
+    tokens_revoked_event,
 )
-from bot.sandbox.stack import Stack
+from bot.sandbox.stack import INSTALLER, start_stack
 from bot.server import EVENTS_PATH
 from bot.settings import DEFAULT_LINK_DOMAINS
+from bot.store.workspaces import WorkspaceKey
 
 MANIFEST_PATH = Path(__file__).resolve().parent.parent / "manifest.yml"
 # What the app calls: chat.postMessage, chat.unfurl, users.info (who may change settings, time zones),
 # conversations.info (whether a channel is shared), files.uploadV2 (logs as a file); what it receives:
-# /hamsa and the shortcut, link_shared, app_mention, app_home_opened. Replies where it is not a member
-# go through response_url instead of chat:write.public.
-MINIMAL_BOT_SCOPES = {
-    "commands",
-    "chat:write",
-    "links:read",
-    "links:write",
-    "app_mentions:read",
-    "users:read",
-    "channels:read",
-    "groups:read",
-    "files:write",
+# /hamsa and the shortcut, link_shared, app_mention, app_home_opened, function_executed. Replies where it
+# is not a member go through response_url instead of chat:write.public. app_home_opened, app_uninstalled
+# and tokens_revoked need no scope.
+SCOPE_USES = {
+    "commands": "/hamsa and the message shortcut",
+    "chat:write": "answers, logs and shares in threads",
+    "links:read": "link_shared events",
+    "links:write": "chat.unfurl",
+    "app_mentions:read": "@Hamsa",
+    "users:read": "users.info: admins and owners may change settings; time zones for /hamsa recent today",
+    "channels:read": "conversations.info: is a public channel shared with other organisations",
+    "groups:read": "conversations.info: is a private channel shared with other organisations",
+    "files:write": "files.uploadV2: a long call's logs as one text file",
 }
 # https://api.slack.com/reference/manifests#functions and the types a step's parameters may have.
 _PARAMETER_TYPES = {"string", "integer", "number", "boolean", "object", "array"}
@@ -107,8 +112,21 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
     domains = features.get("unfurl_domains") or []
     need(len(domains) <= 5, "at most 5 unfurl_domains")
 
-    scopes = (manifest.get("oauth_config") or {}).get("scopes") or {}
+    oauth = manifest.get("oauth_config") or {}
+    scopes = oauth.get("scopes") or {}
     need(0 < len(scopes.get("bot") or []) <= 255, "oauth_config.scopes.bot: 1 to 255 scopes")
+    redirects = oauth.get("redirect_urls") or []
+    need(len(redirects) <= 1000, "at most 1000 oauth_config.redirect_urls")
+    for redirect in redirects:
+        need(
+            isinstance(redirect, str) and redirect.startswith("https://") and redirect.endswith(REDIRECT_PATH),
+            f"oauth_config.redirect_urls: https URLs ending in {REDIRECT_PATH}, where the app takes the callback",
+        )
+    home = features.get("app_home") or {}
+    need(
+        all(isinstance(home.get(flag, False), bool) for flag in ("home_tab_enabled", "messages_tab_enabled")),
+        "features.app_home: true or false",
+    )
 
     events = settings.get("event_subscriptions") or {}
     interactivity = settings.get("interactivity") or {}
@@ -180,11 +198,25 @@ def test_the_two_socket_mode_switches_give_a_valid_manifest_and_are_explained_at
     assert "SLACK_APP_TOKEN" in header and "connections:write" in header
 
 
-def test_bot_scopes_are_exactly_the_smallest_set_that_works() -> None:
+def test_bot_scopes_are_the_ones_the_install_asks_for_each_one_explained() -> None:
     scopes = load_manifest()["oauth_config"]["scopes"]
+    header = MANIFEST_PATH.read_text(encoding="utf-8").split("_metadata:")[0]
 
-    assert sorted(scopes["bot"]) == sorted(MINIMAL_BOT_SCOPES) == sorted(BOT_SCOPES)
+    assert sorted(scopes["bot"]) == sorted(BOT_SCOPES) == sorted(SCOPE_USES)
     assert "user" not in scopes
+    assert all(scope in header for scope in BOT_SCOPES)
+
+
+def test_installable_by_any_workspace_redirect_url_home_tab_and_uninstall_events() -> None:
+    manifest = load_manifest()
+
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://YOUR-HOST" + REDIRECT_PATH]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is False  # the app reads no DMs
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert {"app_home_opened", "app_uninstalled", "tokens_revoked"} <= set(events)
+    header = MANIFEST_PATH.read_text(encoding="utf-8").split("_metadata:")[0]
+    assert "redirect_urls" in header and "Manage Distribution" in header
 
 
 def test_the_workflow_step_is_the_one_the_app_runs() -> None:
@@ -238,6 +270,9 @@ def test_command_and_shortcut_are_the_ones_the_app_and_its_help_text_name() -> N
         (lambda m: m["settings"].pop("function_runtime"), "function_runtime"),
         (lambda m: m["functions"]["get_hamsa_conversation"].pop("title"), "a title"),
         (lambda m: m["functions"]["get_hamsa_conversation"]["output_parameters"]["title"].update(type="text"), "type"),
+        (lambda m: m["oauth_config"].update(redirect_urls=["http://x/slack/oauth_redirect"]), "redirect_urls"),
+        (lambda m: m["oauth_config"].update(redirect_urls=["https://x/slack/events"]), "redirect_urls"),
+        (lambda m: m["features"]["app_home"].update(home_tab_enabled="yes"), "app_home"),
     ],
 )
 def test_rule_check_names_each_broken_rule(change: Any, problem: str) -> None:
@@ -249,34 +284,52 @@ def test_rule_check_names_each_broken_rule(change: Any, problem: str) -> None:
     assert len(problems) == 1 and problem in problems[0], problems
 
 
-async def test_every_command_shortcut_and_event_in_the_manifest_is_answered_by_the_app(stack: Stack) -> None:
+async def test_every_command_shortcut_and_event_in_the_manifest_is_answered_by_the_app() -> None:
     manifest = load_manifest()
     link = f"https://{manifest['features']['unfurl_domains'][0]}/conversations/{DOCUMENTED_ID}"
+    other = SandboxTeam(team_id="T0OTHER", name="Other", bot_user_id="U0OTHERBOT", bot_id="B0OTHERBOT")
 
-    for command in manifest["features"]["slash_commands"]:
-        url = stack.slack.new_response_url()
-        assert (await stack.sender.command(DOCUMENTED_ID, url, command=command["command"])).status_code == 200
-        await stack.slack.wait_for_responses(1, url=url)
+    async with await start_stack(multi_workspace=True) as stack:
+        for team in (SANDBOX_TEAM, other):
+            await stack.install(team)
+            assert (await stack.connect_hamsa(team)).text == ""
 
-    for shortcut in manifest["features"]["shortcuts"]:
-        url = stack.slack.new_response_url()
-        response = await stack.sender.shortcut(shortcut["callback_id"], {"text": link}, response_url=url)
-        assert response.status_code == 200
-        await stack.slack.wait_for_responses(1, url=url)
+        for command in manifest["features"]["slash_commands"]:
+            url = stack.slack.new_response_url()
+            assert (await stack.sender.command(DOCUMENTED_ID, url, command=command["command"])).status_code == 200
+            await stack.slack.wait_for_responses(1, url=url)
 
-    execution = stack.slack.new_function_execution()
-    step = function_executed_event(
-        execution.execution_id, execution.bot_access_token, {STEP_INPUT: DOCUMENTED_ID}, callback_id=STEP_CALLBACK_ID
-    )
-    sends_and_answers = {
-        "link_shared": (link_shared_event([link]), "chat.unfurl"),
-        "app_mention": (app_mention_event(f"<@{BOT_USER_ID}> {DOCUMENTED_ID}"), "chat.postMessage"),
-        "app_home_opened": (app_home_opened_event("U0ALICE"), "views.publish"),
-        "function_executed": (step, "functions.completeSuccess"),
-    }
-    bot_events = manifest["settings"]["event_subscriptions"]["bot_events"]
-    assert sorted(bot_events) == sorted(sends_and_answers)
-    for event_type in bot_events:
-        event, answer = sends_and_answers[event_type]
-        assert (await stack.sender.event(event)).status_code == 200
-        await stack.slack.wait_for_calls(answer, 1)
+        for shortcut in manifest["features"]["shortcuts"]:
+            url = stack.slack.new_response_url()
+            response = await stack.sender.shortcut(shortcut["callback_id"], {"text": link}, response_url=url)
+            assert response.status_code == 200
+            await stack.slack.wait_for_responses(1, url=url)
+
+        async def forgotten(team: SandboxTeam) -> None:
+            await stack.services.background.drain(5)
+            assert await stack.services.store.workspaces.connection(WorkspaceKey(None, team.team_id)) is None
+
+        execution = stack.slack.new_function_execution()
+        step = function_executed_event(
+            execution.execution_id,
+            execution.bot_access_token,
+            {STEP_INPUT: DOCUMENTED_ID},
+            callback_id=STEP_CALLBACK_ID,
+        )
+        sends_and_answers = {
+            "link_shared": (link_shared_event([link]), SANDBOX_TEAM, "chat.unfurl"),
+            "app_mention": (app_mention_event(f"<@{BOT_USER_ID}> {DOCUMENTED_ID}"), SANDBOX_TEAM, "chat.postMessage"),
+            "app_home_opened": (app_home_opened_event(INSTALLER), SANDBOX_TEAM, "views.publish"),
+            "tokens_revoked": (tokens_revoked_event(bot=[other.bot_user_id]), other, forgotten),
+            "function_executed": (step, SANDBOX_TEAM, "functions.completeSuccess"),
+            "app_uninstalled": (app_uninstalled_event(), SANDBOX_TEAM, forgotten),
+        }
+        bot_events = manifest["settings"]["event_subscriptions"]["bot_events"]
+        assert sorted(bot_events) == sorted(sends_and_answers)
+        for event_type in bot_events:
+            event, team, answer = sends_and_answers[event_type]
+            assert (await stack.sender.event(event, team=team)).status_code == 200
+            if callable(answer):
+                await answer(team)
+            else:
+                await stack.slack.wait_for_calls(answer, 1)

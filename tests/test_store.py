@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -15,9 +13,9 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, Text, func, inspect, select, type_coerce
-from sqlalchemy.engine import make_url
 
 from bot.store import database
+from bot.store.installations import CACHE_SECONDS, SealedInstallationStore
 from bot.store.schema import SLACK_SECRET_COLUMNS, Tables
 from bot.store.secrets import MalformedKey, MissingKeys, SecretBox, WrongKeys, generate_key
 from bot.store.store import Store
@@ -119,32 +117,6 @@ async def fill(store: Store, workspace: WorkspaceKey) -> None:
     await store.workspaces.mute(workspace, "C0NOISY", user_id="U0A")
 
 
-async def database_bytes(url: str) -> bytes:
-    """Everything the database holds, as bytes: the SQLite files, or a pg_dump of the database."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        files = Path(str(parsed.database)).parent.glob(Path(str(parsed.database)).name + "*")
-        return b"".join(path.read_bytes() for path in files)
-    if shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump is not installed")
-    dump = await asyncio.to_thread(
-        subprocess.run,
-        [
-            "pg_dump",
-            "-h",
-            str(parsed.host),
-            "-p",
-            str(parsed.port or 5432),
-            "-U",
-            str(parsed.username),
-            str(parsed.database),
-        ],
-        capture_output=True,
-        check=True,
-    )
-    return dump.stdout
-
-
 async def test_migrations_create_every_table_the_code_uses(database_url: str) -> None:
     store = await Store.open(database_url, generate_key())
     try:
@@ -174,7 +146,9 @@ def test_slack_tables_are_slack_sdks_own_columns() -> None:
         assert list(ours.metadata.tables[name].c.keys()) == list(table.c.keys())
 
 
-async def test_no_secret_is_stored_in_clear_and_each_reads_back(database_url: str) -> None:
+async def test_no_secret_is_stored_in_clear_and_each_reads_back(
+    database_url: str, database_bytes: Callable[[str], Awaitable[bytes]]
+) -> None:
     store = await Store.open(database_url, generate_key(), client_id=CLIENT_ID)
     try:
         await fill(store, TEAM)
@@ -340,6 +314,33 @@ async def test_a_database_of_the_first_schema_is_upgraded_with_its_rows_kept(dat
         assert await store.workspaces.settings(TEAM) == {"shared_channels": "full"}
         assert await store.workspaces.muted_channels(TEAM) == frozenset()
         assert await database.current_revision(store.engine) == database.head_revision()
+    finally:
+        await store.aclose()
+
+
+async def test_a_users_missing_installation_is_remembered_a_workspaces_is_not(database_url: str) -> None:
+    """Bolt asks, on each request from someone other than the installer, for that person's own installation."""
+    store = await Store.open(database_url, generate_key(), client_id=CLIENT_ID)
+    now = [0.0]
+    installations = SealedInstallationStore(CLIENT_ID, store.engine, store.tables, timer=lambda: now[0])
+    another_replica = store.installation_store(CLIENT_ID)
+    someone = Installation(**{**installation(TEAM).to_dict_for_copying(), "user_id": "U0SOMEONE"})
+    try:
+        assert await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM") is None
+        assert (
+            await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM", user_id="U0SOMEONE")
+            is None
+        )
+        await another_replica.async_save(someone)
+
+        assert await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM") is not None
+        assert (
+            await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM", user_id="U0SOMEONE")
+            is None
+        )
+        now[0] += CACHE_SECONDS + 1
+        found = await installations.async_find_installation(enterprise_id=None, team_id="T0TEAM", user_id="U0SOMEONE")
+        assert found is not None and found.user_id == "U0SOMEONE"
     finally:
         await store.aclose()
 

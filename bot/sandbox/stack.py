@@ -47,16 +47,15 @@ class Stack:
     ) -> httpx.Response:
         """Adds the app to ``team`` as a browser would: the install page, Slack's consent, the callback.
 
-        Returns the app's last answer (the page saying it is installed, or why not). The state cookie is
-        sent back by hand: it is ``Secure``, which httpx keeps off plain-HTTP loopback.
+        Returns the app's last answer (the page saying it is installed, or why not).
         """
-        self.slack.consenting = (team, installer, rotation)
-        async with httpx.AsyncClient() as browser:
-            page = await browser.get(f"{self.server.url}{INSTALL_PATH}")
-            authorize = html.unescape(_href(page.text, "add-to-slack"))
-            cookie = page.headers["set-cookie"].split(";", 1)[0]
-            consent = await browser.get(authorize)
-            return await browser.get(html.unescape(_href(consent.text, "allow")), headers={"Cookie": cookie})
+        return (await self.install_pages(team, installer, rotation=rotation))[-1]
+
+    async def install_pages(
+        self, team: SandboxTeam = SANDBOX_TEAM, installer: str = INSTALLER, *, rotation: bool = False
+    ) -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        """The pages of an install, as a browser gets them: the install page, Slack's consent, the app's answer."""
+        return await install_in_browser(self.server.url, self.slack, team, installer, rotation=rotation)
 
     async def connect_hamsa(
         self,
@@ -68,12 +67,8 @@ class Stack:
         domains: str = "",
     ) -> httpx.Response:
         """Submits the Connect Hamsa modal as ``user`` of ``team``; returns the app's answer to the submission."""
-        values = {
-            API_KEY_BLOCK: {FIELD: {"type": "plain_text_input", "value": api_key or self.hamsa.api_key}},
-            REGION_BLOCK: {FIELD: {"type": "static_select", "selected_option": {"value": region}}},
-            DOMAINS_BLOCK: {FIELD: {"type": "plain_text_input", "value": domains or None}},
-        }
-        return await self.sender.submit_view(connect_modal(), values, user_id=user, team=team)
+        form = connect_form(api_key or self.hamsa.api_key, region=region, domains=domains)
+        return await self.sender.submit_view(connect_modal(), form, user_id=user, team=team)
 
     async def stop(self) -> None:
         await self.sender.aclose()
@@ -86,6 +81,38 @@ class Stack:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+
+async def install_in_browser(
+    app_url: str,
+    slack: FakeSlack,
+    team: SandboxTeam = SANDBOX_TEAM,
+    installer: str = INSTALLER,
+    *,
+    rotation: bool = False,
+) -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+    """Adds the app at ``app_url`` to ``team`` as a browser would; the install page, Slack's consent, the app's answer.
+
+    The state cookie is sent back by hand: it is ``Secure``, which httpx keeps off plain-HTTP loopback.
+    """
+    slack.consenting = (team, installer, rotation)
+    slack.redirect_url = f"{app_url}{REDIRECT_PATH}"
+    async with httpx.AsyncClient() as browser:
+        page = await browser.get(f"{app_url}{INSTALL_PATH}")
+        authorize = html.unescape(_href(page.text, "add-to-slack"))
+        cookie = page.headers["set-cookie"].split(";", 1)[0]
+        consent = await browser.get(authorize)
+        answer = await browser.get(html.unescape(_href(consent.text, "allow")), headers={"Cookie": cookie})
+        return page, consent, answer
+
+
+def connect_form(api_key: str, *, region: str = "eu", domains: str = "") -> dict[str, Any]:
+    """The Connect Hamsa modal's ``state.values`` as Slack submits them, for ``view_submission``."""
+    return {
+        API_KEY_BLOCK: {FIELD: {"type": "plain_text_input", "value": api_key}},
+        REGION_BLOCK: {FIELD: {"type": "static_select", "selected_option": {"value": region}}},
+        DOMAINS_BLOCK: {FIELD: {"type": "plain_text_input", "value": domains or None}},
+    }
 
 
 _scratch: Path | None = None

@@ -6,7 +6,7 @@ import sys
 
 from bot.settings import Settings
 from bot.store import database
-from bot.store.database import DatabaseUrlProblem
+from bot.store.database import DatabaseUnavailable, DatabaseUrlProblem
 from bot.store.secrets import KeyProblem, generate_key
 from bot.store.store import Store
 
@@ -24,10 +24,8 @@ async def upgrade_database(settings: Settings) -> int:
     """Applies every pending migration (``serve`` does it too, at start-up)."""
     try:
         store = await Store.open(settings.database_url, _keys(settings))
-    except (DatabaseUrlProblem, KeyProblem) as error:
+    except (DatabaseUrlProblem, DatabaseUnavailable, KeyProblem) as error:
         return _fail(str(error))
-    except OSError as error:
-        return _fail(f"the database at DATABASE_URL can't be reached ({type(error).__name__}).")
     try:
         revision = await database.current_revision(store.engine)
     finally:
@@ -51,10 +49,8 @@ async def rotate_keys(settings: Settings) -> int:
     """Re-encrypts every stored secret with the first key of ENCRYPTION_KEYS."""
     try:
         store = await Store.open(settings.database_url, _keys(settings))
-    except (DatabaseUrlProblem, KeyProblem) as error:
+    except (DatabaseUrlProblem, DatabaseUnavailable, KeyProblem) as error:
         return _fail(str(error))
-    except OSError as error:
-        return _fail(f"the database at DATABASE_URL can't be reached ({type(error).__name__}).")
     try:
         count = await store.rotate_keys()
     except KeyProblem as error:

@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import os
+from pathlib import Path
+from typing import Any, overload
 
 from alembic import command
 from alembic.config import Config
@@ -16,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DATABASE_URL = "DATABASE_URL"
@@ -25,10 +27,29 @@ _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncp
 # Replicas starting together must not migrate at once; any constant shared by them will do.
 _MIGRATION_LOCK = 0x48414D5341
 KEY_CHECK_TEXT = "hamsa-for-slack key check"
+# A database that does not answer must stop start-up with words, not hang it (asyncpg waits 60 s).
+CONNECT_SECONDS = 10
 
 
 class DatabaseUrlProblem(ValueError):
     """DATABASE_URL can't be used; the message names the setting and never shows a password."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database DATABASE_URL names can't be reached or refused the app; the message names the setting."""
+
+
+def unavailable(raw_url: str, error: BaseException | str) -> DatabaseUnavailable:
+    """The words for a database that failed: the driver's own first line, never the password or a statement."""
+    url = make_url(raw_url.strip())
+    if isinstance(error, str):
+        detail = error
+    else:
+        cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+        detail = (str(cause).strip().splitlines() or [""])[0][:200] or type(cause).__name__
+    if url.password:
+        detail = detail.replace(str(url.password), "***")
+    return DatabaseUnavailable(f"the database at {DATABASE_URL} ({describe(url)}) can't be used: {detail}.")
 
 
 def async_url(raw: str) -> URL:
@@ -46,15 +67,51 @@ def async_url(raw: str) -> URL:
     return url.set(drivername=_ASYNC_DRIVERS[backend])
 
 
+def sqlite_file_problem(raw_url: str) -> str | None:
+    """Why SQLite could not open the file DATABASE_URL names, found before trying.
+
+    A failed open is worse than a clear word: aiosqlite (0.22) then leaves its worker thread to call back
+    into the event loop, which prints a traceback when the process stops at once, as ``serve`` does.
+    """
+    url = async_url(raw_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(str(url.database))
+    folder = path.parent
+    if not folder.is_dir():
+        return f"the directory {folder} does not exist"
+    if path.is_dir():
+        return f"{path} is a directory"
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f"{path} can't be read and written by this user"
+    if not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        return f"the directory {folder} can't be written by this user"
+    return None
+
+
 def describe(url: URL) -> str:
     """The URL for messages and logs: the password hidden."""
     return url.render_as_string(hide_password=True)
 
 
-def create_engine(raw_url: str) -> AsyncEngine:
+@overload
+def create_engine(raw_url: str) -> AsyncEngine: ...
+
+
+@overload
+def create_engine(raw_url: str, *, read_only: bool) -> AsyncEngine | None: ...
+
+
+def create_engine(raw_url: str, *, read_only: bool = False) -> AsyncEngine | None:
+    """The engine for DATABASE_URL.
+
+    ``read_only`` (for checks) opens a SQLite file read-only, and gives None where there is no file yet
+    instead of creating one.
+    """
     url = async_url(raw_url)
     options: dict[str, Any] = {}
-    if url.get_backend_name() == "sqlite":
+    sqlite = url.get_backend_name() == "sqlite"
+    if sqlite:
         # One connection: SQLite takes one writer at a time, and writers on several connections wait for
         # each other in its busy handler, which sleeps in steps of up to 100 ms. Queued here instead, in
         # the event loop, each waits only as long as the statements before it. ``timeout`` still covers
@@ -62,9 +119,20 @@ def create_engine(raw_url: str) -> AsyncEngine:
         options.update(connect_args={"timeout": 30}, pool_size=1, max_overflow=0)
     else:
         # pre_ping: a connection the server dropped (a restart, a failover) is replaced, not handed out.
-        options.update(pool_size=10, max_overflow=20, pool_recycle=1800, pool_pre_ping=True)
+        options.update(
+            pool_size=10,
+            max_overflow=20,
+            pool_recycle=1800,
+            pool_pre_ping=True,
+            connect_args={"timeout": CONNECT_SECONDS},
+        )
+    if sqlite and read_only:
+        path = Path(url.database or "")
+        if url.database in (None, "", ":memory:") or not path.is_file():
+            return None
+        url = url.set(database=f"file:{path.resolve()}", query={"mode": "ro", "uri": "true"})
     engine = create_async_engine(url, **options)
-    if url.get_backend_name() == "sqlite":
+    if sqlite and not read_only:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -97,7 +165,8 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(_alembic_config(connection), "head")
 
 
-def _current_revision(connection: Connection) -> str | None:
+def current_revision_of(connection: Connection) -> str | None:
+    """The schema's migration, read through a synchronous connection (``run_sync``)."""
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -109,7 +178,7 @@ async def upgrade(engine: AsyncEngine) -> None:
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
-        return await connection.run_sync(_current_revision)
+        return await connection.run_sync(current_revision_of)
 
 
 async def ping(engine: AsyncEngine, timeout: float = 2.0) -> bool:

@@ -3,12 +3,14 @@
 Only two things differ from the library's store: its tables are ours (token columns of the
 :class:`~bot.store.schema.Sealed` type, so every token is encrypted on write and decrypted on read), and
 ``async_find_installation`` / ``async_find_bot`` answer from a short-lived in-memory cache, since Bolt asks
-on every request. Any write or delete through this store clears the cache; the expiry bounds how long
-another replica's change (a token rotated there) takes to be seen here.
+on every request (twice when the request's user is not the installer: the second asks for that user's own
+installation, which is remembered missing too). Any write or delete through this store clears the cache;
+the expiry bounds how long another replica's change (a token rotated there) takes to be seen here.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from typing import Any
@@ -68,14 +70,14 @@ class SealedInstallationStore(AsyncSQLAlchemyInstallationStore):
     ) -> Bot | None:
         key = ("bot", enterprise_id, team_id, bool(is_enterprise_install))
         if key in self._cache:
-            return Bot(**self._cache[key].to_dict_for_copying())
+            return copy.copy(self._cache[key])
         found = await super().async_find_bot(
             enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
         )
         if found is None:  # not cached: a workspace installing on another replica must be seen at once
             return None
         self._cache[key] = found
-        return Bot(**found.to_dict_for_copying())
+        return copy.copy(found)
 
     async def async_find_installation(
         self,
@@ -87,8 +89,10 @@ class SealedInstallationStore(AsyncSQLAlchemyInstallationStore):
     ) -> Installation | None:
         key = ("installation", enterprise_id, team_id, user_id, bool(is_enterprise_install))
         if key in self._cache:
-            # Bolt edits the installation it is given (it clears another user's token), so hand out a copy.
-            return Installation(**self._cache[key].to_dict_for_copying())
+            cached = self._cache[key]
+            # Bolt edits the installation it is given (it sets another user's token to None), so each caller
+            # gets a copy; a shallow one will do, as only attributes are set (and it costs a microsecond).
+            return None if cached is None else copy.copy(cached)
         found = await super().async_find_installation(
             enterprise_id=enterprise_id,
             team_id=team_id,
@@ -96,6 +100,11 @@ class SealedInstallationStore(AsyncSQLAlchemyInstallationStore):
             is_enterprise_install=is_enterprise_install,
         )
         if found is None:
+            # Bolt asks for the installation of each request's user too, wanting that person's user token. The
+            # app asks for no user scopes, so such a row only exists for installers: not finding one is the rule,
+            # and is remembered like a find. A workspace's own installation is never remembered missing.
+            if user_id is not None:
+                self._cache[key] = None
             return None
         self._cache[key] = found
-        return Installation(**found.to_dict_for_copying())
+        return copy.copy(found)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy import Text, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Text, inspect, select, type_coerce
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store import database
 from bot.store.installations import SealedInstallationStore
 from bot.store.schema import OAUTH_STATES, Tables
-from bot.store.secrets import ENCRYPTION_KEYS, MissingKeys, SecretBox, parse_keys
+from bot.store.secrets import ENCRYPTION_KEYS, KeyProblem, MissingKeys, SecretBox, parse_keys
 from bot.store.workspaces import WorkspaceData
 
 
@@ -26,16 +27,23 @@ class Store:
     async def open(cls, database_url: str, encryption_keys: str | None, *, client_id: str | None = None) -> Store:
         """Connects, migrates to the newest schema and checks the keys against what is stored.
 
-        Raises :class:`~bot.store.secrets.KeyProblem` (wrong, malformed or missing keys) or
-        :class:`~bot.store.database.DatabaseUrlProblem`; both name the setting.
+        Raises :class:`~bot.store.secrets.KeyProblem` (wrong, malformed or missing keys),
+        :class:`~bot.store.database.DatabaseUrlProblem` or :class:`~bot.store.database.DatabaseUnavailable`
+        (unreachable, or refusing the app); each names its setting.
         """
         keys = parse_keys(encryption_keys)
         box = SecretBox(keys) if keys else None
         tables = Tables(box)
+        problem = database.sqlite_file_problem(database_url)
+        if problem is not None:
+            raise database.unavailable(database_url, problem)
         engine = database.create_engine(database_url)
         try:
             await database.upgrade(engine)
             await _check_keys(engine, tables)
+        except (OSError, DBAPIError) as error:
+            await engine.dispose()
+            raise database.unavailable(database_url, error) from error
         except BaseException:
             await engine.dispose()
             raise
@@ -82,15 +90,68 @@ class Store:
         await self.engine.dispose()
 
 
+@dataclass(frozen=True)
+class StoreReport:
+    """What ``hamsa-bot check`` learns of the database, without writing to it."""
+
+    exists: bool  # False: no database there yet (``serve`` creates it)
+    revision: str | None  # the schema's migration; None: no tables yet
+    head: str | None  # the newest migration, which ``serve`` brings it to
+    keys_checked: bool  # ENCRYPTION_KEYS decrypted the stored check value
+    key_problem: str | None  # why ENCRYPTION_KEYS would stop start-up, in the words start-up uses
+
+
+async def inspect_store(database_url: str, encryption_keys: str | None) -> StoreReport:
+    """Checks DATABASE_URL and ENCRYPTION_KEYS against the database, only reading (a SQLite file read-only).
+
+    Raises :class:`~bot.store.database.DatabaseUrlProblem` or :class:`~bot.store.database.DatabaseUnavailable`
+    as :meth:`Store.open` does; a problem with the keys is reported instead.
+    """
+    head = database.head_revision()
+    missing = database.sqlite_file_problem(database_url)
+    if missing is not None:
+        raise database.unavailable(database_url, missing)
+    problem: KeyProblem | None = None
+    try:
+        keys = parse_keys(encryption_keys)
+        tables = Tables(SecretBox(keys) if keys else None)
+    except KeyProblem as malformed:
+        problem, tables = malformed, Tables()
+    engine = database.create_engine(database_url, read_only=True)
+    if engine is None:
+        return StoreReport(False, None, head, keys_checked=False, key_problem=None if problem is None else str(problem))
+    checked = False
+    try:
+        async with engine.connect() as db:
+            revision = await db.run_sync(database.current_revision_of)
+            found = await db.run_sync(lambda sync: inspect(sync).has_table(tables.key_check.name))
+            if found and problem is None:
+                try:
+                    checked = await _compare_keys(db, tables)
+                except KeyProblem as refused:
+                    problem = refused
+    except (OSError, DBAPIError) as error:
+        raise database.unavailable(database_url, error) from error
+    finally:
+        await engine.dispose()
+    return StoreReport(
+        True, revision, head, keys_checked=checked, key_problem=None if problem is None else str(problem)
+    )
+
+
+async def _compare_keys(db: AsyncConnection, tables: Tables) -> bool:
+    """Whether the keys decrypt the stored check value (False: none is stored); raises when they can't."""
+    stored = (await db.execute(select(type_coerce(tables.key_check.c.sealed, Text)))).scalar_one_or_none()
+    if stored is None:
+        return False
+    if tables.sealed.box is None:
+        raise MissingKeys(f"{ENCRYPTION_KEYS} is not set, but the database holds secrets encrypted with it.")
+    tables.sealed.box.decrypt(stored)  # raises WrongKeys
+    return True
+
+
 async def _check_keys(engine: AsyncEngine, tables: Tables) -> None:
     """A wrong key must stop start-up, not fail the first request that reads a secret."""
     async with engine.begin() as db:
-        stored = (await db.execute(select(type_coerce(tables.key_check.c.sealed, Text)))).scalar_one_or_none()
-        if tables.sealed.box is None:
-            if stored is not None:
-                raise MissingKeys(f"{ENCRYPTION_KEYS} is not set, but the database holds secrets encrypted with it.")
-            return
-        if stored is None:
+        if not await _compare_keys(db, tables) and tables.sealed.box is not None:
             await db.execute(tables.key_check.insert().values(id=1, sealed=database.KEY_CHECK_TEXT))
-        else:
-            tables.sealed.box.decrypt(stored)  # raises WrongKeys
