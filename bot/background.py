@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from bot.messages import error_text
+from bot.messages import error_text, store_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,10 @@ class Background:
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            logger.exception("background work failed ref=%s", ref)
+            if store_unavailable(error):  # an outage, not a bug: one line each, no traceback
+                logger.warning("background work failed ref=%s: the database is not answering", ref)
+            else:
+                logger.exception("background work failed ref=%s", ref)
             if tell is None:
                 return
             try:

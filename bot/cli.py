@@ -28,7 +28,7 @@ def _secrets(settings: Settings) -> list[str]:
     return settings.secret_values()
 
 
-def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     missing = settings.missing_for_serve()
     if missing:
         print(
@@ -37,18 +37,25 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.workers > 1 and not settings.redis_url:
+        print("hamsa-bot: --workers needs REDIS_URL: workers share their state there.", file=sys.stderr)
+        return 2
     from bot.identity import TokenRefused
     from bot.server import serve
+    from bot.state.resilient import RedisUnavailable
     from bot.store.database import DatabaseUnavailable, DatabaseUrlProblem
     from bot.store.secrets import KeyProblem
+    from bot.supervisor import run_workers
 
     configure_logging(settings.log_level, _secrets(settings))
     try:
+        if args.workers > 1:
+            return asyncio.run(run_workers(settings, args.workers))
         asyncio.run(serve(settings))
     except (KeyProblem, DatabaseUrlProblem) as invalid:  # a setting that can never work as it is
         print(f"hamsa-bot: {invalid}", file=sys.stderr)
         return 2
-    except (TokenRefused, DatabaseUnavailable) as refused:
+    except (TokenRefused, DatabaseUnavailable, RedisUnavailable) as refused:
         print(f"hamsa-bot: {refused}", file=sys.stderr)
         return 1
     return 0
@@ -95,11 +102,24 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(rotate_keys(settings))
 
 
+def _workers(value: str) -> int:
+    count = int(value)
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError("from 1 to 64")
+    return count
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hamsa-bot", description="Hamsa for Slack: preview Hamsa calls in Slack.")
     parser.add_argument("--version", action="version", version=f"hamsa-bot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the Slack app (HTTP on $HOST:$PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    serve = sub.add_parser("serve", help="run the Slack app (HTTP on $HOST:$PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="run N server processes on this machine, sharing the port (needs REDIS_URL)",
+    )
     demo = sub.add_parser("demo", help="offline end-to-end demo against built-in stand-ins for Slack and Hamsa")
     demo.add_argument("--verbose", action="store_true", help="also show the app's log lines")
     preview = sub.add_parser("preview", help="print the summary of one conversation")

@@ -155,7 +155,7 @@ async def start_http(settings: Settings, services: Services | None = None) -> Ru
     services = services or await build_services(settings)
     runner = web.AppRunner(http_app(build_app(services), services), access_log=None, shutdown_timeout=5)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024, reuse_port=settings.reuse_port or None)
     await site.start()
     if services.identity is not None:
         services.identity.start()

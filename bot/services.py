@@ -29,7 +29,7 @@ from bot.hamsa.errors import ConversationNotFound, HamsaError, InvalidConversati
 from bot.hamsa.models import Conversation
 from bot.identity import BotIdentity
 from bot.looks import Look
-from bot.messages import NOT_CONNECTED, NOT_SHOWN_HERE, error_text, notice_blocks
+from bot.messages import NOT_CONNECTED, NOT_SHOWN_HERE, error_text, notice_blocks, store_unavailable
 from bot.policy import Place, Visibility
 from bot.recent import CallFinder
 from bot.render.logs import LogsPage, render_logs_page
@@ -109,9 +109,18 @@ class Services:
         return await self.workspaces.get(key, self.delivery.client_for(token))
 
     async def remember(self, workspace: Workspace, conversation: Conversation, preview: Preview) -> None:
-        """Keeps ``preview`` showing the call as it changes (nothing to do once the call is settled)."""
-        if not conversation.settled:
+        """Keeps ``preview`` showing the call as it changes (nothing to do once the call is settled).
+
+        The answer is already delivered: a database that does not answer now costs only its updates.
+        """
+        if conversation.settled:
+            return
+        try:
             await previews.remember(self, workspace, conversation, preview)
+        except Exception as error:
+            if not store_unavailable(error):
+                raise
+            logger.warning("live preview not kept: the database is not answering (%s)", type(error).__name__)
 
     async def health(self) -> dict[str, Any]:
         """Ready when the database answers; Redis lost only degrades (each process falls back on itself)."""

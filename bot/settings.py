@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
 
     host: str = "0.0.0.0"
+    # Set by `serve --workers N` for its workers: they share the port (SO_REUSEPORT).
+    reuse_port: bool = False
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
 

@@ -17,12 +17,14 @@ import signal
 import sys
 
 from bot.settings import Settings
+from bot.state.resilient import open_state
 from bot.store.store import Store
 
 logger = logging.getLogger(__name__)
 
 RESTART_FIRST = 1.0
 RESTART_MAX = 30.0
+HEALTHY_RUN = 60.0  # a worker that ran this long before dying is started again without the grown pause
 STOP_SECONDS = 30.0
 
 
@@ -31,6 +33,8 @@ async def run_workers(settings: Settings, count: int) -> int:
     keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
     store = await Store.open(settings.database_url, keys, client_id=settings.slack_client_id)
     await store.aclose()
+    state = await open_state(settings.redis_url, required=settings.redis_required, prefix=settings.redis_prefix)
+    await state.aclose()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -45,7 +49,9 @@ async def run_workers(settings: Settings, count: int) -> int:
 async def _keep_running(index: int, env: dict[str, str], stop: asyncio.Event) -> int:
     """One worker, started again (after a pause that grows) whenever it dies before the stop."""
     pause = RESTART_FIRST
+    loop = asyncio.get_running_loop()
     while True:
+        started = loop.time()
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "serve", env={**env, "WORKER_INDEX": str(index)}
         )
@@ -53,10 +59,11 @@ async def _keep_running(index: int, env: dict[str, str], stop: asyncio.Event) ->
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait((exited, stopping), return_when=asyncio.FIRST_COMPLETED)
         if stop.is_set():
-            exited.cancel() if exited.done() else None
             return await _stop(process)
         stopping.cancel()
         code = exited.result()
+        if loop.time() - started >= HEALTHY_RUN:
+            pause = RESTART_FIRST
         logger.warning("worker %d exited with status %s; starting it again in %.0fs", index, code, pause)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), pause)

@@ -108,6 +108,25 @@ async def test_a_replica_that_died_holding_the_lock_hands_over_when_it_expires(r
     assert hamsa.count(samples.DOCUMENTED_ID) == 1
 
 
+async def test_a_live_holder_keeps_its_lock_through_a_lookup_longer_than_the_lock(
+    replicas: list[RedisState], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.state.redis.LOCK_SECONDS", 0.15)
+    async with GatedHamsa() as hamsa:
+        first, second = client(hamsa, replicas[0]), client(hamsa, replicas[1])
+        asking = asyncio.ensure_future(first.get_conversation(samples.DOCUMENTED_ID))
+        await hamsa.arrived.wait()
+        waiting = asyncio.ensure_future(second.get_conversation(samples.DOCUMENTED_ID))
+        await asyncio.sleep(0.6)  # four lock lifetimes: renewed by the holder, so the other keeps waiting
+        assert not waiting.done()
+        hamsa.release.set()
+        found = await asyncio.gather(asking, waiting)
+        for each in (first, second):
+            await each.aclose()
+    assert [c.title for c in found] == ["Customer Support Call"] * 2
+    assert hamsa.count(samples.DOCUMENTED_ID) == 1
+
+
 async def test_redis_lost_while_running_degrades_to_this_process_then_comes_back(
     redis_url: tuple[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:

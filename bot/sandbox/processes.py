@@ -47,7 +47,7 @@ class AppProcess:
         self.started_in: float = 0.0
         self._process: subprocess.Popen[bytes] | None = None
         # An empty working directory: no stray .env file can change the settings under test.
-        self._cwd = tempfile.TemporaryDirectory(prefix="hamsa-bench-")
+        self._cwd = tempfile.TemporaryDirectory(prefix="hamsa-app-")
         self._log = Path(self._cwd.name) / "output.log"
 
     @property
@@ -82,6 +82,14 @@ class AppProcess:
 
     def output(self) -> str:
         return self._log.read_text("utf-8", "replace")[-4000:]
+
+    async def logged(self, text: str, timeout: float = 10.0) -> None:
+        """Returns once the process has written ``text`` to its log (it writes as it goes)."""
+        async with asyncio.timeout(timeout):
+            while text not in self._log.read_text("utf-8", "replace"):
+                if self._process is None or self._process.poll() is not None:
+                    raise AssertionError(f"the process ended before logging {text!r}:\n{self.output()}")
+                await asyncio.sleep(0.01)
 
     def rss_bytes(self) -> int:
         """Resident memory (VmRSS)."""

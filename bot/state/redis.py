@@ -4,7 +4,8 @@ Guards are ``SET key 1 NX EX seconds``. Conversations are kept as Hamsa's own an
 TTL that depends on the call's status, at most ``MAX_SHARED_BYTES`` each. Single flight: a replica
 takes a lock (``SET NX PX``) and asks Hamsa; the others wait for its word on one pub/sub channel (a
 single listener per process hands it to every lookup waiting for that key), then read the answer from
-the cache. A replica that dies holding the lock lets it expire, and one of the waiting replicas asks.
+the cache. The lock is short and renewed while its holder is asking, so a replica that dies holding
+it delays the others by at most ``LOCK_SECONDS``: it expires, and one of the waiting replicas asks.
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ from bot.state import Fetched
 logger = logging.getLogger(__name__)
 
 MAX_SHARED_BYTES = 1024 * 1024
+LOCK_SECONDS = 2.0
 NOT_FOUND = b"\x00not-found"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+_RENEW = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+)
 
 
 def connect(url: str) -> aioredis.Redis:
@@ -57,7 +62,7 @@ class RedisState:
     # ---- guards ---------------------------------------------------------------------------------
 
     async def first(self, key: str, seconds: float) -> bool:
-        return bool(await self.redis.set(self._key("once", key), b"1", nx=True, px=max(1, int(seconds * 1000))))
+        return bool(await self.redis.set(self._key("once", key), b"1", nx=True, px=_ms(seconds)))
 
     async def forget(self, key: str) -> None:
         await self.redis.delete(self._key("once", key))
@@ -77,7 +82,7 @@ class RedisState:
     async def _store(self, key: str, fetched: Fetched) -> None:
         body = NOT_FOUND if fetched.body is None else fetched.body
         if fetched.ttl > 0 and len(body) <= MAX_SHARED_BYTES:
-            await self.redis.set(self._key("call", key), body, px=max(1, int(fetched.ttl * 1000)))
+            await self.redis.set(self._key("call", key), body, px=_ms(fetched.ttl))
 
     async def fetch_once(
         self, key: str, fetch: Callable[[], Awaitable[Fetched]], budget: float, *, fresh: bool = False
@@ -94,7 +99,7 @@ class RedisState:
                     found = await self.read(key)
                     if found is not None:
                         return found
-                if await self.redis.set(lock, self.me, nx=True, px=max(1, int(budget * 1000))):
+                if await self.redis.set(lock, self.me, nx=True, px=_ms(min(budget, LOCK_SECONDS))):
                     return await self._fetch_for_all(key, lock, fetch)
                 remaining = deadline - loop.time()
                 if remaining <= 0:
@@ -116,17 +121,26 @@ class RedisState:
                 fresh = False  # the fresh answer is in the cache now: read it on the next turn
 
     async def _fetch_for_all(self, key: str, lock: str, fetch: Callable[[], Awaitable[Fetched]]) -> Fetched:
+        renewing = asyncio.ensure_future(self._renew(lock))
         try:
             fetched = await fetch()
         except HamsaError as error:
             await self._say(key, {"error": type(error).__name__, "message": str(error)[:200]})
             raise
         finally:
+            renewing.cancel()
             with contextlib.suppress(RedisError, OSError):
                 await self.redis.eval(_RELEASE, 1, lock, self.me)
         await self._store(key, fetched)
         await self._say(key, {})
         return fetched
+
+    async def _renew(self, lock: str) -> None:
+        """Keeps the lock while this replica is asking Hamsa (the lookup's own budget ends the asking)."""
+        with contextlib.suppress(RedisError, OSError):
+            while True:
+                await asyncio.sleep(LOCK_SECONDS / 3)
+                await self.redis.eval(_RENEW, 1, lock, self.me, _ms(LOCK_SECONDS))
 
     async def _say(self, key: str, word: dict[str, Any]) -> None:
         with contextlib.suppress(RedisError, OSError):
@@ -172,6 +186,10 @@ class RedisState:
             with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
                 await self._listener
         await self.redis.aclose()
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
 
 
 def _error(said: dict[str, Any]) -> HamsaError:

@@ -134,7 +134,21 @@ def create_engine(raw_url: str, *, read_only: bool = False) -> AsyncEngine | Non
     engine = create_async_engine(url, **options)
     if sqlite and not read_only:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if not sqlite:
+        event.listen(engine.sync_engine, "do_connect", _refused_is_operational)
     return engine
+
+
+def _refused_is_operational(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """A server that refuses or does not answer a connection is an ``OperationalError``, as a lost one is.
+
+    asyncpg raises ``OSError`` (refused, unreachable, timed out) when connecting, which SQLAlchemy lets
+    through as it is; translated, every "the database is not answering" is one kind of error.
+    """
+    try:
+        return dialect.loaded_dbapi.connect(*cargs, **cparams)
+    except OSError as error:
+        raise dialect.loaded_dbapi.OperationalError("could not connect: " + type(error).__name__) from error
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
