@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from cachetools import LRUCache
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -52,6 +54,7 @@ POSTED_LOGS_MEMORY_SECONDS = 24 * 3600
 MENTION_MEMORY_SECONDS = 24 * 3600
 # A load balancer's health checks come often: the database is asked at most this often.
 HEALTH_SECONDS = 1.0
+DRAWN_MESSAGES = 1024
 # Answers about the conversation, not faults of the app or of Hamsa.
 _EXPECTED = (ConversationNotFound, InvalidConversationId)
 
@@ -92,6 +95,12 @@ class Services:
     _database_up: bool = field(default=True, init=False)
     recent: CallFinder = field(default_factory=CallFinder)  # /hamsa recent: time zones, agents by name
     worker: Worker = field(init=False)
+    # How each call was last drawn, by look: a warm unfurl reuses its message instead of drawing it again.
+    # Keyed by the Conversation object (weakly: it lives as long as the lookup cache keeps it), which is
+    # replaced, never changed, when the call changes.
+    _drawn: LRUCache[tuple[int, Visibility, Look], tuple[weakref.ref[Conversation], dict[str, Any]]] = field(
+        default_factory=lambda: LRUCache(DRAWN_MESSAGES), init=False
+    )
 
     def __post_init__(self) -> None:
         self.worker = Worker(
@@ -204,7 +213,23 @@ class Services:
     def show(
         self, workspace: Workspace, conversation: Conversation, look: Look, *, updated_at: float | None = None
     ) -> dict[str, Any]:
-        """The message for a call as ``look`` shows it; ``updated_at`` (epoch) says when it was last drawn again."""
+        """The message for a call as ``look`` shows it; ``updated_at`` (epoch) says when it was last drawn again.
+
+        The message may be shared with other requests showing the same call alike: never change it.
+        """
+        if updated_at is not None:
+            return self._draw(workspace, conversation, look, updated_at)
+        key = (id(conversation), self.visibility(workspace, look.place), look)
+        drawn = self._drawn.get(key)
+        if drawn is not None and drawn[0]() is conversation:
+            return drawn[1]
+        message = self._draw(workspace, conversation, look, None)
+        self._drawn[key] = (weakref.ref(conversation), message)
+        return message
+
+    def _draw(
+        self, workspace: Workspace, conversation: Conversation, look: Look, updated_at: float | None
+    ) -> dict[str, Any]:
         notes = []
         if look.shared_by:
             notes.append(f"Shared by <@{look.shared_by}>")

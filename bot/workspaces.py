@@ -9,6 +9,8 @@ the one place that changes a workspace's connection, settings and muted channels
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -91,6 +93,7 @@ class Workspaces:
         self.installations = installations
         self._stored: TTLCache[str, _Stored] = TTLCache(maxsize=10_000, ttl=CACHE_SECONDS)
         self._people: TTLCache[tuple[str, str], bool] = TTLCache(maxsize=10_000, ttl=PEOPLE_SECONDS)
+        self._loading: dict[str, asyncio.Task[_Stored]] = {}
         self.rotator: AsyncTokenRotator | None = None  # set with the Web API client, in multi-workspace mode
 
     @property
@@ -104,12 +107,28 @@ class Workspaces:
     async def get(self, key: WorkspaceKey, slack: AsyncWebClient) -> Workspace:
         stored = self._stored.get(key.id)
         if stored is None:
-            stored = await self._load(key)
-            self._stored[key.id] = stored
+            stored = await self._load_once(key)
         return Workspace(key, slack, stored.hamsa, stored.connection, stored.policy, stored.installer)
+
+    async def _load_once(self, key: WorkspaceKey) -> _Stored:
+        """One load per workspace at a time: a burst of requests after the cache expired waits for it."""
+        loading = self._loading.get(key.id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(key))
+            self._loading[key.id] = loading
+            loading.add_done_callback(functools.partial(self._loaded, key.id))
+        return await asyncio.shield(loading)
+
+    def _loaded(self, workspace_id: str, loading: asyncio.Task[_Stored]) -> None:
+        if self._loading.get(workspace_id) is not loading:
+            return  # forgotten while loading: what it read may be out of date, so it is not kept
+        del self._loading[workspace_id]
+        if not loading.cancelled() and loading.exception() is None:
+            self._stored[workspace_id] = loading.result()
 
     def forget_cached(self, key: WorkspaceKey) -> None:
         self._stored.pop(key.id, None)
+        self._loading.pop(key.id, None)
         for person in [p for p in self._people if p[0] == key.id]:
             self._people.pop(person, None)
 

@@ -65,7 +65,7 @@ PROCESSING_WINDOW = timedelta(minutes=10)
 class _Lenient(BaseModel):
     """Base model: unknown fields are ignored, and a field of the wrong shape is dropped, not fatal."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
     @field_validator("*", mode="wrap")
     @classmethod

@@ -20,7 +20,9 @@ from bot.services import Services
 
 
 def register_all(app: AsyncApp, services: Services) -> None:
-    # Bolt runs the first listener that matches: the specific ones go before the catch-alls of
-    # ``events`` (every event) and ``actions`` (every button).
-    for module in (home, workspace_settings, installs, alerts, commands, recent, workflow, events, actions, shortcuts):
+    # Bolt tries the listeners in order, building each matcher's arguments, until one matches: the
+    # busiest requests (link_shared, mentions, /hamsa) go first, and the catch-alls for every event and
+    # every button go after the specific ones.
+    for module in (events, commands, home, workspace_settings, installs, alerts, recent, workflow, actions, shortcuts):
         module.register(app, services)
+    events.register_catch_all(app)

@@ -53,11 +53,6 @@ def register(app: AsyncApp, services: Services) -> None:
         shared = body.get("is_ext_shared_channel")
         services.background.spawn(answer_mention(services, context, mention, ref, shared), ref, tell=tell)
 
-    @app.event(re.compile(".*"))
-    async def other_event(event: dict[str, Any], context: AsyncBoltContext) -> None:
-        # Subscribed events the app has no use for are acknowledged quietly, never refused.
-        logger.debug("event ignored ref=%s type=%.40s", context["ref"], event.get("type"))
-
 
 async def unfurl(
     services: Services, context: AsyncBoltContext, event: dict[str, Any], ref: str, shared: object = None
@@ -188,3 +183,11 @@ def _answer(services: Services, workspace: Workspace, found: list[Lookup], place
         return found[0].message(lambda c: services.show(workspace, c, Look(place=place)))
     parts = [item.message(lambda c: services.show(workspace, c, Look(place=place, condensed=True))) for item in found]
     return {"text": "\n".join(p["text"] for p in parts), "blocks": [b for p in parts for b in p["blocks"]]}
+
+
+def register_catch_all(app: AsyncApp) -> None:
+    """After every module's own events: subscribed events the app has no use for, acknowledged quietly."""
+
+    @app.event(re.compile(".*"))
+    async def other_event(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        logger.debug("event ignored ref=%s type=%.40s", context["ref"], event.get("type"))

@@ -25,6 +25,9 @@ _UNKNOWN_REGION = "ZZ"
 # Longer than any written phone number (15 digits with spaces, brackets and dashes).
 _LONGEST_NUMBER = 64
 _NON_DIGITS = re.compile(r"\D")
+# The shortest national number libphonenumber knows has two digits: text with fewer holds no number,
+# and most text (titles, names, most sentences) is passed back at once instead of through the matcher.
+_TWO_DIGITS = re.compile(r"\d\D*\d")
 _SAME_NUMBER = (MatchType.EXACT_MATCH, MatchType.NSN_MATCH)
 
 
@@ -73,6 +76,8 @@ class PhoneMask:
         """``text`` with each phone number replaced by ``•••• 4567``."""
         if self.caller_as_stored is not None:
             text = self.caller_as_stored.sub(self.caller_masked, text)
+        if _TWO_DIGITS.search(text) is None:
+            return text
         # VALID, not POSSIBLE: a possible number is any run of the right length ("order 123456789").
         text = self._replace(text, Leniency.VALID)
         if self.caller is not None:
