@@ -38,6 +38,7 @@ class Sizes:
     throughput_events: int = 2000
     throughput_rounds: int = 3
     multi_workspace_rounds: int = 3
+    replica_rounds: int = 5
     upstream_repeats: int = 10
     render_repeats: int = 25
     memory_conversations: int = 50_000
@@ -53,6 +54,7 @@ class Sizes:
             throughput_events=800,
             throughput_rounds=1,
             multi_workspace_rounds=2,
+            replica_rounds=2,
             upstream_repeats=10,
             render_repeats=5,
             memory_conversations=5_000,

@@ -18,6 +18,7 @@ from bot.hamsa.errors import ConversationNotFound, HamsaUnavailable
 from bot.sandbox import samples
 from bot.sandbox.fake_hamsa import FakeHamsa, Fault, GatedHamsa
 from bot.sandbox.proxy import TcpProxy
+from bot.state import Fetched
 from bot.state.redis import RedisState, connect
 from bot.state.resilient import RedisUnavailable, ResilientState, open_state
 
@@ -122,6 +123,49 @@ async def test_a_live_holder_keeps_its_lock_through_a_lookup_longer_than_the_loc
         hamsa.release.set()
         found = await asyncio.gather(asking, waiting)
         for each in (first, second):
+            await each.aclose()
+    assert [c.title for c in found] == ["Customer Support Call"] * 2
+    assert hamsa.count(samples.DOCUMENTED_ID) == 1
+
+
+async def test_the_answer_is_shared_before_the_lock_goes(
+    replicas: list[RedisState], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replica arriving between the holder's answer and its release waits for the answer; it does not ask."""
+    first, second = replicas[0], replicas[1]
+    storing, stored = asyncio.Event(), asyncio.Event()
+    store = first._store
+
+    async def slow_store(key: str, fetched: Fetched) -> None:
+        storing.set()
+        await stored.wait()
+        await store(key, fetched)
+
+    monkeypatch.setattr(first, "_store", slow_store)
+    waiting = asyncio.Event()
+    pttl = second.redis.pttl
+
+    async def noted_pttl(name: str) -> int:
+        waiting.set()  # the second replica found the lock taken and waits for the holder's word
+        return await pttl(name)
+
+    monkeypatch.setattr(second.redis, "pttl", noted_pttl)
+    async with FakeHamsa() as hamsa:
+        one, two = client(hamsa, first), client(hamsa, second)
+        asking = asyncio.ensure_future(one.get_conversation(samples.DOCUMENTED_ID))
+        await storing.wait()
+        later = asyncio.ensure_future(two.get_conversation(samples.DOCUMENTED_ID))
+
+        async def asked_twice() -> None:
+            while hamsa.count(samples.DOCUMENTED_ID) < 2:
+                await asyncio.sleep(0.005)
+
+        asked_again = asyncio.ensure_future(asked_twice())
+        await asyncio.wait((asyncio.ensure_future(waiting.wait()), asked_again), return_when=asyncio.FIRST_COMPLETED)
+        stored.set()
+        found = await asyncio.gather(asking, later)
+        asked_again.cancel()
+        for each in (one, two):
             await each.aclose()
     assert [c.title for c in found] == ["Customer Support Call"] * 2
     assert hamsa.count(samples.DOCUMENTED_ID) == 1

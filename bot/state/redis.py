@@ -124,6 +124,8 @@ class RedisState:
         renewing = asyncio.ensure_future(self._renew(lock))
         try:
             fetched = await fetch()
+            # Stored while the lock is still held: a replica that finds the lock gone finds the answer.
+            await self._store(key, fetched)
         except HamsaError as error:
             await self._say(key, {"error": type(error).__name__, "message": str(error)[:200]})
             raise
@@ -131,7 +133,6 @@ class RedisState:
             renewing.cancel()
             with contextlib.suppress(RedisError, OSError):
                 await self.redis.eval(_RELEASE, 1, lock, self.me)
-        await self._store(key, fetched)
         await self._say(key, {})
         return fetched
 
