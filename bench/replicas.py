@@ -39,7 +39,7 @@ def _not_measured(name: str, figure: str, target: str, why: str) -> list[Row]:
 
 @contextlib.asynccontextmanager
 async def _shared_services(postgres: bool) -> AsyncIterator[dict[str, str]]:
-    """Settings for replicas sharing this machine's Redis (under a prefix of their own), and a fresh database."""
+    """Settings for replicas sharing Redis (under a key prefix of their own) and, with ``postgres``, a new database."""
     prefix = redis_prefix()
     try:
         if postgres:
