@@ -16,6 +16,7 @@ from bot.hamsa.errors import ConversationNotFound, HamsaError, HamsaUnauthorized
 from bot.identity import TokenRefused, auth_test, slack_error_code
 from bot.installs import INSTALL_PATH, REDIRECT_PATH, public_address
 from bot.settings import Settings
+from bot.state.resilient import RedisUnavailable, open_state
 from bot.store.database import DatabaseUnavailable, DatabaseUrlProblem, describe
 from bot.store.secrets import ENCRYPTION_KEYS, parse_keys
 from bot.store.store import StoreReport, inspect_store
@@ -41,6 +42,7 @@ async def run_check(settings: Settings, out: list[str] | None = None) -> int:
     if not installable:
         lines += await _check_hamsa(settings)
     lines += await _check_store(settings, keys_required=installable)
+    lines += await _check_redis(settings)
     lines += _check_domains(settings)
     for passed, text in lines:
         line = f"{OK if passed else PROBLEM} {text}"
@@ -50,6 +52,18 @@ async def run_check(settings: Settings, out: list[str] | None = None) -> int:
     failed = sum(1 for passed, _ in lines if not passed)
     print(f"\n{failed} problem(s) found." if failed else "\nAll settings look right.")
     return 1 if failed else 0
+
+
+async def _check_redis(settings: Settings) -> list[tuple[bool, str]]:
+    """Only when REDIS_URL is set: replicas share their state there."""
+    if not settings.redis_url:
+        return []
+    try:
+        state = await open_state(settings.redis_url, required=True, prefix=settings.redis_prefix)
+    except RedisUnavailable as unavailable:
+        return [(False, str(unavailable))]
+    await state.aclose()
+    return [(True, f"REDIS_URL: Redis answers; replicas share their state there under `{settings.redis_prefix}:`.")]
 
 
 async def _check_slack(settings: Settings) -> list[tuple[bool, str]]:

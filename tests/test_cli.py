@@ -117,6 +117,22 @@ async def test_check_passes_with_right_settings_and_prints_no_secret(
         assert secret not in printed.out + printed.err
 
 
+async def test_check_says_whether_redis_answers_without_showing_its_password(
+    slack: FakeSlack, hamsa: FakeHamsa, redis_url: tuple[str, str]
+) -> None:
+    url, prefix = redis_url
+    lines: list[str] = []
+    assert await run_check(sandbox_settings(hamsa, slack, redis_url=url, redis_prefix=prefix), out=lines) == 0
+    assert f"{OK} REDIS_URL: Redis answers; replicas share their state there under `{prefix}:`." in lines
+
+    lines.clear()
+    nowhere = f"redis://:hunter2-redis-password@127.0.0.1:{free_port()}/0"
+    assert await run_check(sandbox_settings(hamsa, slack, redis_url=nowhere, redis_prefix=prefix), out=lines) == 1
+    (problem,) = [line for line in lines if line.startswith(PROBLEM)]
+    assert "REDIS_URL: Redis does not answer" in problem and "REDIS_REQUIRED=false" in problem
+    assert not any("hunter2" in line for line in lines)
+
+
 # ---- serve --------------------------------------------------------------------------------------
 
 
@@ -134,6 +150,35 @@ def test_serve_without_the_required_settings_exits_2_naming_them(tmp_path: Path)
     assert result.returncode == 2
     for name in ("SLACK_BOT_TOKEN", "HAMSA_API_KEY", "SLACK_SIGNING_SECRET"):
         assert name in result.stderr
+
+
+def test_serve_stops_when_redis_does_not_answer_and_workers_need_redis(tmp_path: Path) -> None:
+    settings = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "HAMSA_API_KEY": HAMSA_KEY,
+        "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
+    }
+
+    def serve(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "serve", *args],
+            env=command_env(**settings, **more),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    unanswered = serve(REDIS_URL=f"redis://:hunter2-redis-password@127.0.0.1:{free_port()}/0")
+    assert unanswered.returncode == 1
+    assert "REDIS_URL: Redis does not answer" in unanswered.stderr
+    assert "Traceback" not in unanswered.stderr and "hunter2" not in unanswered.stderr
+
+    alone = serve("--workers", "2")
+    assert alone.returncode == 2
+    assert "--workers needs REDIS_URL" in alone.stderr
 
 
 class ServerLog:

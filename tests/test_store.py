@@ -381,3 +381,14 @@ def test_the_secret_columns_of_slacks_tables_are_sealed() -> None:
     sealed = {table.name: [c.name for c in columns] for table, columns in tables.sealed_columns()}
     for name, columns in SLACK_SECRET_COLUMNS.items():
         assert sealed[name] == list(columns)
+
+
+async def test_replicas_starting_at_once_on_a_new_postgres_database_migrate_it_once(postgres_url: str) -> None:
+    key = generate_key()
+    stores = await asyncio.gather(*(Store.open(postgres_url, key) for _ in range(4)))
+    try:
+        async with stores[0].engine.connect() as connection:
+            assert await connection.run_sync(database.current_revision_of) == database.head_revision()
+    finally:
+        for store in stores:
+            await store.aclose()
