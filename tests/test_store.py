@@ -13,8 +13,10 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, Text, func, inspect, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store import database
+from bot.store import store as store_module
 from bot.store.installations import CACHE_SECONDS, SealedInstallationStore
 from bot.store.schema import SLACK_SECRET_COLUMNS, Tables
 from bot.store.secrets import MalformedKey, MissingKeys, SecretBox, WrongKeys, generate_key
@@ -383,8 +385,25 @@ def test_the_secret_columns_of_slacks_tables_are_sealed() -> None:
         assert sealed[name] == list(columns)
 
 
-async def test_replicas_starting_at_once_on_a_new_postgres_database_migrate_it_once(postgres_url: str) -> None:
+def all_find_no_key_check(monkeypatch: pytest.MonkeyPatch, replicas: int) -> None:
+    """The race of replicas starting together: each looks for the key check before any has written it."""
+    together = asyncio.Barrier(replicas)
+    first_looks = iter(range(replicas))
+    compare = store_module._compare_keys
+
+    async def looking_together(db: AsyncConnection, tables: Tables) -> bool:
+        if next(first_looks, None) is not None:
+            await together.wait()
+        return await compare(db, tables)
+
+    monkeypatch.setattr(store_module, "_compare_keys", looking_together)
+
+
+async def test_replicas_starting_at_once_on_a_new_postgres_database_migrate_it_once(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key = generate_key()
+    all_find_no_key_check(monkeypatch, 4)
     stores = await asyncio.gather(*(Store.open(postgres_url, key) for _ in range(4)))
     try:
         async with stores[0].engine.connect() as connection:
@@ -392,3 +411,15 @@ async def test_replicas_starting_at_once_on_a_new_postgres_database_migrate_it_o
     finally:
         for store in stores:
             await store.aclose()
+
+
+async def test_replicas_starting_at_once_with_different_keys_stop_all_but_the_first(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    all_find_no_key_check(monkeypatch, 4)
+    opened = await asyncio.gather(*(Store.open(postgres_url, generate_key()) for _ in range(4)), return_exceptions=True)
+    stores = [each for each in opened if isinstance(each, Store)]
+    for store in stores:
+        await store.aclose()
+    assert len(stores) == 1
+    assert all(isinstance(each, WrongKeys) for each in opened if not isinstance(each, Store))

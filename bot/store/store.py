@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import Text, inspect, select, type_coerce
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store import database
@@ -152,6 +152,11 @@ async def _compare_keys(db: AsyncConnection, tables: Tables) -> bool:
 
 async def _check_keys(engine: AsyncEngine, tables: Tables) -> None:
     """A wrong key must stop start-up, not fail the first request that reads a secret."""
-    async with engine.begin() as db:
-        if not await _compare_keys(db, tables) and tables.sealed.box is not None:
-            await db.execute(tables.key_check.insert().values(id=1, sealed=database.KEY_CHECK_TEXT))
+    try:
+        async with engine.begin() as db:
+            if not await _compare_keys(db, tables) and tables.sealed.box is not None:
+                await db.execute(tables.key_check.insert().values(id=1, sealed=database.KEY_CHECK_TEXT))
+    except IntegrityError:
+        # Another replica starting on the new database wrote its check first: compare with that one.
+        async with engine.begin() as db:
+            await _compare_keys(db, tables)
