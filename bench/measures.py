@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 import timeit
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,6 +186,11 @@ async def added_latency(sizes: Sizes) -> list[Row]:
 SENDERS = 32
 
 
+async def _fresh_rate(app: AppProcess, slack: BenchSlack, conversation_id: str, count: int) -> Run:
+    slack.forget()
+    return await _events_per_second(app, slack, conversation_id, count)
+
+
 async def _events_per_second(app: AppProcess, slack: BenchSlack, conversation_id: str, count: int) -> dict[str, float]:
     """Warm-cache unfurl events per second: ``SENDERS`` in flight, until the last unfurl arrived."""
     async with Client(app.url) as client:
@@ -206,30 +211,55 @@ async def _events_per_second(app: AppProcess, slack: BenchSlack, conversation_id
         }
 
 
+Run = dict[str, float]
+
+
+async def interleaved(rounds: int, contenders: dict[str, Callable[[], Awaitable[Run]]]) -> dict[str, list[Run]]:
+    """Each contender's runs, taken in turn ``rounds`` times, so that a slow spell of the machine touches all alike."""
+    runs: dict[str, list[Run]] = {label: [] for label in contenders}
+    for _ in range(rounds):
+        for label, run in contenders.items():
+            runs[label].append(await run())
+    return runs
+
+
+def compared(
+    name: str, runs: dict[str, list[Run]], shown: dict[str, str], target: float, values: dict[str, Any]
+) -> list[Row]:
+    """Rows for two contenders (``shown``: label → words, the measured one first): best rates, their ratio
+    against ``target``, and the median CPU time per event of the processes measured."""
+    (first, first_words), (second, second_words) = shown.items()
+    best = {label: max(r["events_per_s"] for r in results) for label, results in runs.items()}
+    cpu = {label: median([r["cpu_ms_per_event"] for r in results]) for label, results in runs.items()}
+    ratio = best[first] / best[second]
+    values = {**values, "runs": runs}
+    return [
+        Row(name, first_words, f"{best[first]:.0f} events/s", "", None, values),
+        Row(name, second_words, f"{best[second]:.0f} events/s", "", None, values),
+        Row(name, f"{first} ÷ {second}", f"{ratio:.2f}", f"≥ {target}", ratio >= target, values),
+        Row(
+            name,
+            "server CPU time per event, median",
+            f"{first} {cpu[first]:.2f} ms, {second} {cpu[second]:.2f} ms",
+            "",
+            None,
+        ),
+    ]
+
+
 async def throughput(sizes: Sizes) -> list[Row]:
     """The app's warm-cache unfurl rate against a bare Bolt app's on the same server stack."""
     async with stand_ins() as (hamsa, slack):
         conversation_id = new_ids(1)[0]
-        runs: dict[str, list[dict[str, float]]] = {"app": [], "bare": []}
         async with app_process(hamsa, slack) as app, bare_app_process(hamsa, slack) as bare:
-            for _ in range(sizes.throughput_rounds):
-                for name, process in (("app", app), ("bare", bare)):
-                    slack.forget()
-                    run = await _events_per_second(process, slack, conversation_id, sizes.throughput_events)
-                    runs[name].append(run)
-        refused = slack.refused_unfurls
-    best = {name: max(r["events_per_s"] for r in results) for name, results in runs.items()}
-    cpu = {name: median([r["cpu_ms_per_event"] for r in results]) for name, results in runs.items()}
-    ratio = best["app"] / best["bare"]
-    values = {"events": sizes.throughput_events, "senders": SENDERS, "runs": runs, "refused_unfurls": refused}
-    name = "Throughput, warm-cache unfurls"
-    cpu_figure = f"app {cpu['app']:.2f} ms, bare {cpu['bare']:.2f} ms"
-    return [
-        Row(name, "app", f"{best['app']:.0f} events/s", "", None, values),
-        Row(name, "bare Bolt app", f"{best['bare']:.0f} events/s", "", None, values),
-        Row(name, "app ÷ bare", f"{ratio:.2f}", "≥ 0.8", ratio >= 0.8, values),
-        Row(name, "server CPU time per event, median", cpu_figure, "", None, values),
-    ]
+
+            def rate(process: AppProcess) -> Callable[[], Awaitable[Run]]:
+                return lambda: _fresh_rate(process, slack, conversation_id, sizes.throughput_events)
+
+            runs = await interleaved(sizes.throughput_rounds, {"app": rate(app), "bare": rate(bare)})
+        values = {"events": sizes.throughput_events, "senders": SENDERS, "refused_unfurls": slack.refused_unfurls}
+    shown = {"app": "app", "bare": "bare Bolt app"}
+    return compared("Throughput, warm-cache unfurls", runs, shown, 0.8, values)
 
 
 # 4 -------------------------------------------------------------------------------------------
@@ -407,24 +437,13 @@ async def multi_workspace(sizes: Sizes) -> list[Row]:
     """Warm-cache unfurls in multi-workspace mode (installed, Hamsa connected) against single-workspace mode."""
     async with stand_ins() as (hamsa, slack):
         conversation_id = new_ids(1)[0]
-        runs: dict[str, list[dict[str, float]]] = {"multi": [], "single": []}
         async with multi_workspace_process(hamsa, slack) as multi, app_process(hamsa, slack) as single:
             await install_and_connect(multi, hamsa, slack)
-            for _ in range(sizes.multi_workspace_rounds):
-                for name, process in (("multi", multi), ("single", single)):
-                    slack.forget()
-                    run = await _events_per_second(process, slack, conversation_id, sizes.throughput_events)
-                    runs[name].append(run)
-        refused = slack.refused_unfurls
-    best = {name: max(r["events_per_s"] for r in results) for name, results in runs.items()}
-    cpu = {name: median([r["cpu_ms_per_event"] for r in results]) for name, results in runs.items()}
-    ratio = best["multi"] / best["single"]
-    values = {"events": sizes.throughput_events, "senders": SENDERS, "runs": runs, "refused_unfurls": refused}
-    name = "Multi-workspace mode, warm-cache unfurls"
-    cpu_figure = f"multi {cpu['multi']:.2f} ms, single {cpu['single']:.2f} ms"
-    return [
-        Row(name, "multi-workspace", f"{best['multi']:.0f} events/s", "", None, values),
-        Row(name, "single workspace", f"{best['single']:.0f} events/s", "", None, values),
-        Row(name, "multi ÷ single", f"{ratio:.2f}", "≥ 0.9", ratio >= 0.9, values),
-        Row(name, "server CPU time per event, median", cpu_figure, "", None, values),
-    ]
+
+            def rate(process: AppProcess) -> Callable[[], Awaitable[Run]]:
+                return lambda: _fresh_rate(process, slack, conversation_id, sizes.throughput_events)
+
+            runs = await interleaved(sizes.multi_workspace_rounds, {"multi": rate(multi), "single": rate(single)})
+        values = {"events": sizes.throughput_events, "senders": SENDERS, "refused_unfurls": slack.refused_unfurls}
+    shown = {"multi": "multi-workspace", "single": "single workspace"}
+    return compared("Multi-workspace mode, warm-cache unfurls", runs, shown, 0.9, values)

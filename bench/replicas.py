@@ -10,17 +10,16 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from bench.lean import LeanClient, LeanSlack
-from bench.load import Client, link_shared, median
-from bench.measures import HAMSA_LATENCY, Sizes, stand_ins, unfurl_all, warm_up
-from bench.process import app_environment
+from bench.load import Client, link_shared
+from bench.measures import HAMSA_LATENCY, Run, Sizes, compared, interleaved, stand_ins, unfurl_all, warm_up
+from bench.process import app_process
 from bench.report import Row
 from bench.stand_ins import BenchSlack, bench_hamsa, new_ids
 from bot.sandbox.fake_hamsa import FakeHamsa
-from bot.sandbox.lifecycle import free_port
-from bot.sandbox.processes import APP_COMMAND, AppProcess
+from bot.sandbox.processes import AppProcess
 from bot.sandbox.services import (
     REDIS_URL,
     forget_redis_prefix,
@@ -52,10 +51,7 @@ async def _shared_services(postgres: bool) -> AsyncIterator[dict[str, str]]:
 
 
 def _replica(hamsa: FakeHamsa, slack_api_url: str, slack: BenchSlack, **settings: str) -> AppProcess:
-    port = free_port()
-    env = app_environment(hamsa, slack, port, **settings)
-    env["SLACK_API_URL"] = slack_api_url
-    return AppProcess(APP_COMMAND, env, port)
+    return app_process(hamsa, slack, SLACK_API_URL=slack_api_url, **settings)
 
 
 async def _lean_rate(
@@ -91,21 +87,17 @@ async def redis_state(sizes: Sizes) -> list[Row]:
         return _not_measured(name, "Redis ÷ in-process", "≥ 0.7", problem)
     async with stand_ins() as (hamsa, full), LeanSlack(full) as slack, _shared_services(postgres=False) as shared:
         conversation_id = new_ids(1)[0]
-        runs: dict[str, list[dict[str, float]]] = {"redis": [], "memory": []}
-        redis_app = _replica(hamsa, slack.api_url, full, **shared)
-        memory_app = _replica(hamsa, slack.api_url, full)
-        async with redis_app, memory_app:
-            for _ in range(sizes.throughput_rounds):
-                for label, app in (("redis", redis_app), ("memory", memory_app)):
-                    runs[label].append(await _lean_rate([app], slack, conversation_id, sizes.throughput_events))
-    best = {label: max(r["events_per_s"] for r in results) for label, results in runs.items()}
-    ratio = best["redis"] / best["memory"]
-    values = {"events": sizes.throughput_events, "senders": LEAN_SENDERS, "runs": runs}
-    return [
-        Row(name, "Redis", f"{best['redis']:.0f} events/s", "", None, values),
-        Row(name, "in-process", f"{best['memory']:.0f} events/s", "", None, values),
-        Row(name, "Redis ÷ in-process", f"{ratio:.2f}", "≥ 0.7", ratio >= 0.7, values),
-    ]
+        async with (
+            _replica(hamsa, slack.api_url, full, **shared) as redis,
+            _replica(hamsa, slack.api_url, full) as memory,
+        ):
+
+            def rate(app: AppProcess) -> Callable[[], Awaitable[Run]]:
+                return lambda: _lean_rate([app], slack, conversation_id, sizes.throughput_events)
+
+            runs = await interleaved(sizes.throughput_rounds, {"Redis": rate(redis), "in-process": rate(memory)})
+    values = {"events": sizes.throughput_events, "senders": LEAN_SENDERS}
+    return compared(name, runs, {"Redis": "shared state in Redis", "in-process": "in-process state"}, 0.7, values)
 
 
 async def _services_problem() -> str | None:
@@ -117,27 +109,18 @@ async def two_replicas(sizes: Sizes) -> list[Row]:
     name = "Replicas, warm-cache unfurls"
     problem = await _services_problem()
     if problem:
-        return _not_measured(name, "two replicas ÷ one", "≥ 1.5", problem)
+        return _not_measured(name, "two ÷ one", "≥ 1.5", problem)
     async with stand_ins() as (hamsa, full), LeanSlack(full) as slack, _shared_services(postgres=True) as shared:
         conversation_id = new_ids(1)[0]
-        runs: dict[str, list[dict[str, float]]] = {"two": [], "one": []}
         first, second = (_replica(hamsa, slack.api_url, full, **shared) for _ in range(2))
         async with first, second:
-            for _ in range(sizes.replica_rounds):
-                for label, replicas in (("two", [first, second]), ("one", [first])):
-                    runs[label].append(await _lean_rate(replicas, slack, conversation_id, sizes.throughput_events))
-    best = {label: max(r["events_per_s"] for r in results) for label, results in runs.items()}
-    cpu = {label: median([r["cpu_ms_per_event"] for r in results]) for label, results in runs.items()}
-    ratio = best["two"] / best["one"]
-    values = {"events": sizes.throughput_events, "senders": LEAN_SENDERS, "runs": runs}
-    return [
-        Row(name, "two replicas", f"{best['two']:.0f} events/s", "", None, values),
-        Row(name, "one replica", f"{best['one']:.0f} events/s", "", None, values),
-        Row(name, "two ÷ one", f"{ratio:.2f}", "≥ 1.5", ratio >= 1.5, values),
-        Row(
-            name, "replicas' CPU time per event, median", f"two {cpu['two']:.2f} ms, one {cpu['one']:.2f} ms", "", None
-        ),
-    ]
+
+            def rate(replicas: list[AppProcess]) -> Callable[[], Awaitable[Run]]:
+                return lambda: _lean_rate(replicas, slack, conversation_id, sizes.throughput_events)
+
+            runs = await interleaved(sizes.replica_rounds, {"two": rate([first, second]), "one": rate([first])})
+    values = {"events": sizes.throughput_events, "senders": LEAN_SENDERS}
+    return compared(name, runs, {"two": "two replicas", "one": "one replica"}, 1.5, values)
 
 
 SPREAD_CONVERSATIONS = 50

@@ -14,8 +14,7 @@ from bot.following.webhooks import WEBHOOK_PATH
 from bot.sandbox import samples
 from bot.sandbox.fake_hamsa import GatedHamsa, send_webhook, webhook_event
 from bot.sandbox.fake_slack import FakeSlack
-from bot.sandbox.lifecycle import free_port
-from bot.sandbox.processes import APP_COMMAND, AppProcess, clean_environment
+from bot.sandbox.processes import AppProcess, app_process
 from bot.sandbox.slack_requests import DEFAULT_CHANNEL, SlackSender
 from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, SIGNING_SECRET
 
@@ -23,21 +22,14 @@ SECRET = "hsk_crash-test-webhook-secret"
 
 
 def app(hamsa: GatedHamsa, slack: FakeSlack, database: Path) -> AppProcess:
-    port = free_port()
-    env = clean_environment(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=slack.api_url,
-        HAMSA_API_KEY=HAMSA_KEY,
-        HAMSA_API_URL=hamsa.url,
+    return app_process(
+        hamsa,
+        slack,
         HAMSA_WEBHOOK_SECRET=SECRET,
         DATABASE_URL=f"sqlite:///{database}",
         OUTBOX_LEASE_SECONDS="1",
-        HOST="127.0.0.1",
-        PORT=str(port),
         LOG_LEVEL="WARNING",
     )
-    return AppProcess(APP_COMMAND, env, port)
 
 
 async def test_an_alert_survives_a_crash_right_after_its_webhook_was_acknowledged(tmp_path: Path) -> None:

@@ -27,8 +27,7 @@ from bot.render.pages import INSTALLED_HEADING
 from bot.sandbox import samples
 from bot.sandbox.fake_hamsa import FakeHamsa, GatedHamsa, send_webhook, webhook_event
 from bot.sandbox.fake_slack import SANDBOX_TEAM, FakeSlack
-from bot.sandbox.lifecycle import free_port
-from bot.sandbox.processes import APP_COMMAND, AppProcess, clean_environment
+from bot.sandbox.processes import APP_COMMAND, AppProcess, app_process
 from bot.sandbox.slack_requests import SlackSender, link_shared_event, new_ts
 from bot.sandbox.stack import BOT_TOKEN, HAMSA_KEY, INSTALLER, SIGNING_SECRET, connect_form
 from bot.store.secrets import generate_key
@@ -45,26 +44,12 @@ async def replicas(postgres_url: str, redis_url: tuple[str, str]) -> AsyncIterat
     async with AsyncExitStack() as started:
 
         async def start(hamsa: FakeHamsa, slack: FakeSlack, count: int = 3, **settings: str) -> list[AppProcess]:
+            shared = {"DATABASE_URL": postgres_url, "REDIS_URL": url, "REDIS_PREFIX": prefix}
             apps = []
             for _ in range(count):
-                port = free_port()
-                env = clean_environment(
-                    SLACK_BOT_TOKEN=BOT_TOKEN,
-                    SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                    SLACK_API_URL=slack.api_url,
-                    HAMSA_API_KEY=HAMSA_KEY,
-                    HAMSA_API_URL=hamsa.url,
-                    HAMSA_WEBHOOK_SECRET=SECRET,
-                    DATABASE_URL=postgres_url,
-                    REDIS_URL=url,
-                    REDIS_PREFIX=prefix,
-                    OUTBOX_LEASE_SECONDS="1",
-                    HOST="127.0.0.1",
-                    PORT=str(port),
-                    LOG_LEVEL="INFO",
-                )
-                env.update(settings)
-                apps.append(await started.enter_async_context(AppProcess(APP_COMMAND, env, port)))
+                app = app_process(hamsa, slack, HAMSA_WEBHOOK_SECRET=SECRET, OUTBOX_LEASE_SECONDS="1", **shared)
+                app.env.update(settings)
+                apps.append(await started.enter_async_context(app))
             return apps
 
         yield start
@@ -164,21 +149,14 @@ async def test_serve_with_workers_runs_that_many_processes_on_one_port(
 ) -> None:
     url, prefix = redis_url
     async with FakeHamsa(api_key=HAMSA_KEY) as hamsa, FakeSlack(bot_token=BOT_TOKEN) as slack:
-        port = free_port()
-        env = clean_environment(
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=slack.api_url,
-            HAMSA_API_KEY=HAMSA_KEY,
-            HAMSA_API_URL=hamsa.url,
+        app = app_process(
+            hamsa,
+            slack,
+            (*APP_COMMAND, "--workers", "2"),
             DATABASE_URL=postgres_url,
             REDIS_URL=url,
             REDIS_PREFIX=prefix,
-            HOST="127.0.0.1",
-            PORT=str(port),
-            LOG_LEVEL="INFO",
         )
-        app = AppProcess((*APP_COMMAND, "--workers", "2"), env, port)
         async with app:
             await app.logged("started 2 workers")
             workers = _children(app.pid)

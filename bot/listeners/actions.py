@@ -215,7 +215,7 @@ async def download_logs(services: Services, workspace: Workspace, click: Click) 
     if not click.private and click.channel and click.thread_ts and seen.logs and seen.quotes:
         key = f"logs-file:{workspace.key.id}:{click.channel}:{click.thread_ts}:{found.id}"
         if not await services.state.first(key, POSTED_FILE_MEMORY_SECONDS):
-            await _tell(services, click, LOGS_FILE_ALREADY_POSTED)
+            await _say_privately(services, click, LOGS_FILE_ALREADY_POSTED)
             return
         show_numbers = seen.full_numbers
         title = inline(title_of(found, 120, phone_mask(found, show_numbers=show_numbers)), 200)
@@ -234,7 +234,7 @@ async def download_logs(services: Services, workspace: Workspace, click: Click) 
             return
         await services.state.forget(key)
     if click.user_id is None:
-        await _tell(services, click, LOGS_FILE_FAILED)
+        await _say_privately(services, click, LOGS_FILE_FAILED)
         return
     intro = LOGS_FILE_IN_MESSAGES.format(title=inline(title_of(found, 120), 200))
     direct = await services.delivery.post_direct(
@@ -248,18 +248,7 @@ async def download_logs(services: Services, workspace: Workspace, click: Click) 
         content=await asyncio.to_thread(render_logs_text, found, show_numbers=True),
         title=logs_file_title(found, show_numbers=True),
     )
-    await _tell(services, click, LOGS_FILE_SENT if sent else LOGS_FILE_FAILED)
-
-
-async def _tell(services: Services, click: Click, notice: str) -> None:
-    await services.delivery.respond(
-        click.response_url,
-        click.ref,
-        response_type="ephemeral",
-        replace_original=False,
-        text=notice,
-        blocks=notice_blocks(notice),
-    )
+    await _say_privately(services, click, LOGS_FILE_SENT if sent else LOGS_FILE_FAILED)
 
 
 async def back_to_summary(services: Services, workspace: Workspace, click: Click) -> None:

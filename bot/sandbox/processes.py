@@ -19,6 +19,10 @@ from typing import Self
 
 import aiohttp
 
+from bot.sandbox.fake_hamsa import FakeHamsa
+from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.lifecycle import free_port
+from bot.sandbox.stack import SIGNING_SECRET
 from bot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -35,6 +39,25 @@ def clean_environment(**settings: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key.upper() not in names}
     env.update(PYTHONPATH=str(REPO), **settings)
     return env
+
+
+def app_process(
+    hamsa: FakeHamsa, slack: FakeSlack, command: tuple[str, ...] = APP_COMMAND, /, **settings: str
+) -> AppProcess:
+    """``hamsa-bot serve`` on a free loopback port, pointed at the stand-ins, with ``settings`` on top."""
+    port = free_port()
+    env = clean_environment(
+        SLACK_BOT_TOKEN=slack.bot_token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        HAMSA_API_KEY=hamsa.api_key,
+        HAMSA_API_URL=hamsa.url,
+        HOST="127.0.0.1",
+        PORT=str(port),
+        LOG_LEVEL="INFO",
+    )
+    env.update(settings)
+    return AppProcess(command, env, port)
 
 
 class AppProcess:
