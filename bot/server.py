@@ -177,19 +177,25 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-    # What is loaded by now lives as long as the process: keeping it out of later collections spares
-    # each full collection a rescan of every module and model (tens of milliseconds, mid-request).
-    gc.freeze()
     if settings.socket_mode:
         await _serve_socket_mode(settings, stop)
         return
     server = await start_http(settings)
+    _freeze_what_is_loaded()
     refusal = await _until_stopped(stop, server.services.identity)
     logger.info("stopping: finishing work in flight")
     await server.stop()
     logger.info("stopped")
     if refusal is not None:
         raise refusal
+
+
+def _freeze_what_is_loaded() -> None:
+    """What is loaded once started (modules, models, the app, its clients) lives as long as the process:
+    kept out of later collections, each full collection spares a rescan of all of it (tens of
+    milliseconds, in the middle of requests)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _until_stopped(stop: asyncio.Event, identity: BotIdentity | None) -> TokenRefused | None:
@@ -223,6 +229,7 @@ async def _serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:
     if services.identity is not None:
         services.identity.start()
     services.worker.start()
+    _freeze_what_is_loaded()
     # The client retries a refused or unreachable connection forever: a stop must not wait for it.
     connecting = asyncio.create_task(handler.connect_async())
     stopping = asyncio.create_task(_until_stopped(stop, services.identity))

@@ -20,8 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot import actions
+from bot.actions import ButtonValue
 from bot.following.webhooks import WEBHOOK_PATH
 from bot.installs import INSTALL_PATH, REDIRECT_PATH
+from bot.messages import LOGS_ALREADY_POSTED
 from bot.render.modals import connect_modal
 from bot.render.pages import INSTALLED_HEADING
 from bot.sandbox import samples
@@ -67,6 +70,23 @@ async def test_a_slack_retry_landing_on_another_replica_is_one_unfurl(replicas: 
                 assert (await again.event(event, event_id="Ev0RETRIED", retry_num=1)).status_code == 200
             await app.logged("duplicate event ignored")
     assert len(slack.calls_to("chat.unfurl")) == 1
+
+
+async def test_two_clicks_on_show_logs_landing_on_two_replicas_post_the_logs_once(replicas: Replicas) -> None:
+    async with FakeHamsa(api_key=HAMSA_KEY) as hamsa, FakeSlack(bot_token=BOT_TOKEN) as slack:
+        one, two = await replicas(hamsa, slack, count=2)
+        message_ts, value = new_ts(), actions.encode(ButtonValue(samples.DOCUMENTED_ID))
+        urls = [slack.new_response_url(), slack.new_response_url()]
+        async with SlackSender(one.url, SIGNING_SECRET) as first, SlackSender(two.url, SIGNING_SECRET) as second:
+            clicks = await asyncio.gather(
+                first.action(actions.SHOW_LOGS, value, response_url=urls[0], message_ts=message_ts),
+                second.action(actions.SHOW_LOGS, value, response_url=urls[1], message_ts=message_ts),
+            )
+        assert [click.status_code for click in clicks] == [200, 200]
+        (notice,) = await slack.wait_for_responses(1, timeout=10)
+        await slack.wait_for_calls("chat.postMessage", 1, timeout=10)
+    assert notice.body["text"] == LOGS_ALREADY_POSTED
+    assert len(slack.calls_to("chat.postMessage")) == 1
 
 
 async def test_forty_unfurls_of_one_call_over_three_replicas_ask_hamsa_once(replicas: Replicas) -> None:
