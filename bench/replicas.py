@@ -33,7 +33,7 @@ LEAN_SENDERS = 32
 
 
 def _not_measured(name: str, figure: str, target: str, why: str) -> list[Row]:
-    return [Row(name, figure, "not measured", target, None, {"why": why})]
+    return [Row(name, figure, f"not measured: {why}", target, None, {"why": why})]
 
 
 @contextlib.asynccontextmanager
