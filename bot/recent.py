@@ -12,18 +12,15 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cachetools import TTLCache
-from slack_sdk.errors import SlackApiError
 
 from bot.hamsa.client import MAX_PER_PAGE, HamsaClient
 from bot.hamsa.errors import InvalidConversationId
 from bot.hamsa.models import STATUS_WORDS, CallPage
 from bot.refs import normalize_conversation_id
-from bot.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +31,6 @@ MAX_AGENT_NAME = 100
 MAX_TEXT = 500
 MAX_PAGE = 10_000
 # A person's time zone rarely changes; an agent's ID never does for its name (until it is renamed).
-ZONE_SECONDS = 3600.0
 AGENT_SECONDS = 3600.0
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TOKENS = re.compile(r'"([^"]*)"|(\S+)')
@@ -235,30 +231,14 @@ class AgentMatch:
 
 
 class CallFinder:
-    """Per process: whose time zone is what, and which agent a name means, each remembered for a while.
+    """Per process: which agent a name means, remembered for a while.
 
     Agents are remembered per Hamsa client scope (a workspace and its key), so one workspace's agents are
     never used for another's.
     """
 
     def __init__(self) -> None:
-        self._zones: TTLCache[tuple[str, str], tzinfo] = TTLCache(maxsize=10_000, ttl=ZONE_SECONDS)
         self._agents: TTLCache[tuple[str, str], tuple[str, str]] = TTLCache(maxsize=10_000, ttl=AGENT_SECONDS)
-
-    async def time_zone(self, workspace: Workspace, user_id: str) -> tzinfo:
-        """The person's Slack time zone (``users.info``, scope users:read); UTC when Slack can't say."""
-        remembered = self._zones.get((workspace.key.id, user_id))
-        if remembered is not None:
-            return remembered
-        try:
-            answer = await workspace.slack.users_info(user=user_id)
-        except SlackApiError as error:
-            logger.info("users.info failed error=%.60s", error.response.get("error") if error.response else "?")
-            return UTC  # not remembered: Slack may answer next time
-        user = answer.get("user") or {}
-        zone = _zone(user.get("tz"), user.get("tz_offset"))
-        self._zones[workspace.key.id, user_id] = zone
-        return zone
 
     async def find_agent(self, hamsa: HamsaClient, name: str) -> AgentMatch:
         """The agent called ``name`` (case-insensitively; else the one whose name contains it) among recent calls.
@@ -284,18 +264,6 @@ class CallFinder:
         seen = tuple(sorted(chosen or ids_by_name, key=str.casefold))
         candidates = tuple(sorted({agent_id for n in chosen for agent_id in ids_by_name[n]}))
         return AgentMatch(None, None, seen, ambiguous=bool(chosen), candidates=candidates)
-
-
-def _zone(name: object, offset: object) -> tzinfo:
-    """The IANA zone Slack names, else its fixed offset in seconds, else UTC."""
-    if isinstance(name, str) and name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    if isinstance(offset, int) and not isinstance(offset, bool) and abs(offset) < 24 * 3600:
-        return timezone(timedelta(seconds=offset))
-    return UTC
 
 
 async def list_page(hamsa: HamsaClient, filters: CallFilters, page: int) -> CallPage:

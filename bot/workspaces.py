@@ -14,8 +14,9 @@ import functools
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cachetools import TTLCache
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -35,8 +36,16 @@ logger = logging.getLogger(__name__)
 REGIONS = ("eu", "uae")
 # What the store says about a workspace is kept this long; a change made on this replica clears it.
 CACHE_SECONDS = 30.0
-# Whether someone is an admin or owner changes rarely; users.info is asked again after this.
+# Whether someone is an admin or owner, and their time zone, change rarely; users.info is asked again after this.
 PEOPLE_SECONDS = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What the app needs to know of someone (``users.info``): whether they may manage it, and their time zone."""
+
+    admin: bool
+    zone: tzinfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +101,7 @@ class Workspaces:
         self.hamsa = hamsa
         self.installations = installations
         self._stored: TTLCache[str, _Stored] = TTLCache(maxsize=10_000, ttl=CACHE_SECONDS)
-        self._people: TTLCache[tuple[str, str], bool] = TTLCache(maxsize=10_000, ttl=PEOPLE_SECONDS)
+        self._people: TTLCache[tuple[str, str], Person] = TTLCache(maxsize=10_000, ttl=PEOPLE_SECONDS)
         self._loading: dict[str, asyncio.Task[_Stored]] = {}
         self.rotator: AsyncTokenRotator | None = None  # set with the Web API client, in multi-workspace mode
 
@@ -184,11 +193,16 @@ class Workspaces:
     # ---- who may manage ---------------------------------------------------------------------
 
     async def can_manage(self, workspace: Workspace, user_id: str | None) -> bool:
-        """The installer, and the workspace's admins and owners (``users.info``, scope users:read)."""
+        """The installer, and the workspace's admins and owners."""
         if not user_id:
             return False
         if user_id == workspace.installer:
             return True
+        person = await self.person(workspace, user_id)
+        return person is not None and person.admin
+
+    async def person(self, workspace: Workspace, user_id: str) -> Person | None:
+        """Who ``user_id`` is (``users.info``, scope users:read), remembered a while; None when Slack can't say."""
         remembered = self._people.get((workspace.key.id, user_id))
         if remembered is not None:
             return remembered
@@ -196,11 +210,12 @@ class Workspaces:
             answer = await workspace.slack.users_info(user=user_id)
         except SlackApiError as error:
             logger.warning("users.info failed error=%.60s", error.response.get("error") if error.response else "?")
-            return False  # not remembered: Slack may answer next time
+            return None  # not remembered: Slack may answer next time
         user = answer.get("user") or {}
-        allowed = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-        self._people[workspace.key.id, user_id] = allowed
-        return allowed
+        admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        person = Person(admin, zone_of(user.get("tz"), user.get("tz_offset")))
+        self._people[workspace.key.id, user_id] = person
+        return person
 
     def managers_in_words(self, workspace: Workspace) -> str:
         """Who may manage the app here, as App Home says it (mrkdwn written by the app)."""
@@ -261,3 +276,15 @@ class Workspaces:
             self.installations.forget_cached()
         self.forget_cached(key)
         logger.info("workspace forgotten workspace=%s", key.id)
+
+
+def zone_of(name: object, offset: object) -> tzinfo:
+    """The IANA zone Slack names, else its fixed offset in seconds, else UTC."""
+    if isinstance(name, str) and name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    if isinstance(offset, int) and not isinstance(offset, bool) and abs(offset) < 24 * 3600:
+        return timezone(timedelta(seconds=offset))
+    return UTC

@@ -11,13 +11,13 @@ from bot.recent import (
     CallFilters,
     NotUnderstood,
     RecentRequest,
-    _zone,
     decode_page,
     encode_page,
     parse_recent,
     time_window,
 )
 from bot.sandbox import samples
+from bot.workspaces import zone_of
 
 NOW = datetime(2025, 3, 30, 10, 30, tzinfo=UTC)  # the morning Europe moves its clocks forward
 
@@ -77,17 +77,17 @@ def test_today_and_a_date_run_from_midnight_in_the_persons_zone_until_now_at_mos
     assert end - start == 23 * 3600 * 1000 - 1
 
 
-def test_24h_7d_and_no_word_need_no_zone() -> None:
+def test_24h_7d_and_no_word_need_nozone_of() -> None:
     assert time_window("24h", UTC, NOW) == (millis(NOW - timedelta(hours=24)), millis(NOW))
     assert time_window("7d", UTC, NOW) == (millis(NOW - timedelta(days=7)), millis(NOW))
     assert time_window(None, UTC, NOW) == (None, millis(NOW))
 
 
 def test_slacks_time_zone_is_read_leniently() -> None:
-    assert _zone("Asia/Dubai", 14400) == ZoneInfo("Asia/Dubai")
-    assert _zone("Mars/Olympus", -18000) == timezone(timedelta(hours=-5))
-    assert _zone(None, "x") == UTC
-    assert _zone("../../etc/passwd", 10**9) == UTC
+    assert zone_of("Asia/Dubai", 14400) == ZoneInfo("Asia/Dubai")
+    assert zone_of("Mars/Olympus", -18000) == timezone(timedelta(hours=-5))
+    assert zone_of(None, "x") == UTC
+    assert zone_of("../../etc/passwd", 10**9) == UTC
 
 
 def test_a_paging_value_comes_back_as_it_was_written() -> None:

@@ -88,7 +88,8 @@ async def recent(services: Services, workspace: Workspace, command: Command) -> 
         return
     # Only today and a date depend on where midnight is.
     needs_zone = asked.when not in (None, "24h", "7d")
-    zone = await services.recent.time_zone(workspace, command.user_id) if needs_zone else UTC
+    person = await services.workspaces.person(workspace, command.user_id) if needs_zone else None
+    zone = person.zone if person is not None else UTC  # UTC too when Slack can't say
     start, end = time_window(asked.when, zone, datetime.now(UTC))
     filters = CallFilters(asked.statuses, when=asked.when, start_ms=start, end_ms=end)
     if asked.agent:
