@@ -387,15 +387,7 @@ async def triage(services: Services, workspace: Workspace, click: Triage) -> Non
         return  # not an alert of this workspace: a forged or stale button
     if not changed:
         if click.action_id == ALERT_TAKE and row["owner"] and row["owner"] != click.user_id:
-            text = ALREADY_TAKEN.format(owner=row["owner"])
-            await services.delivery.respond(
-                click.response_url,
-                click.ref,
-                response_type="ephemeral",
-                replace_original=False,
-                text=text,
-                blocks=notice_blocks(text),
-            )
+            await services.tell_privately(click.response_url, click.ref)(ALREADY_TAKEN.format(owner=row["owner"]))
         return
     logger.info(
         "alert %s workspace=%s alert=%s by=%s", click.action_id, workspace.key.id, click.alert_id, click.user_id

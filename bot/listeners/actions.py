@@ -120,14 +120,7 @@ async def _place(services: Services, workspace: Workspace, click: Click) -> Plac
 
 
 async def _say_privately(services: Services, click: Click, notice: str) -> None:
-    await services.delivery.respond(
-        click.response_url,
-        click.ref,
-        response_type="ephemeral",
-        replace_original=False,
-        text=notice,
-        blocks=notice_blocks(notice),
-    )
+    await services.tell_privately(click.response_url, click.ref)(notice)
 
 
 async def show_logs(services: Services, workspace: Workspace, click: Click) -> None:
