@@ -34,9 +34,6 @@ class MemoryState:
         self._keys[key] = seconds
         return True
 
-    async def seen(self, key: str) -> bool:
-        return key in self._keys
-
     async def forget(self, key: str) -> None:
         self._keys.pop(key, None)
 

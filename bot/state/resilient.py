@@ -80,13 +80,7 @@ class ResilientState:
     async def fetch_once(
         self, key: str, fetch: Callable[[], Awaitable[Fetched]], budget: float, *, fresh: bool = False
     ) -> Fetched:
-        if self._lost:
-            return await fetch()
-        try:
-            return await self.redis.fetch_once(key, fetch, budget, fresh=fresh)
-        except (RedisError, OSError) as error:
-            self._lose(error)
-            return await fetch()
+        return await self._either(lambda: self.redis.fetch_once(key, fetch, budget, fresh=fresh), fetch)
 
     async def aclose(self) -> None:
         if self._probe is not None:
