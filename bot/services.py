@@ -93,7 +93,7 @@ class Services:
     pacer: Pacer = field(default_factory=Pacer)
     _health_at: float = field(default=-HEALTH_SECONDS, init=False)
     _database_up: bool = field(default=True, init=False)
-    recent: CallFinder = field(default_factory=CallFinder)  # /hamsa recent: time zones, agents by name
+    recent: CallFinder = field(default_factory=CallFinder)  # /hamsa recent: agents by name
     worker: Worker = field(init=False)
     # How each call was last drawn, by look: a warm unfurl reuses its message instead of drawing it again.
     # Keyed by the Conversation object (weakly: it lives as long as the lookup cache keeps it), which is

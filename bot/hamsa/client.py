@@ -184,9 +184,9 @@ class HamsaClient:
             parsed.append(conversation)
             return Fetched(body, self._cache.ttl_for(conversation))
 
-        found = None if fresh else await self._shared.read(key)
-        if found is None:
-            found = await self._shared.fetch_once(key, fetch, self._lookup_budget, fresh=fresh)
+        found = await self._shared.fetch_once(
+            key, fetch, self._lookup_budget, fresh=fresh
+        )  # reads the shared cache first
         if found.body is None:
             self._cache.store_not_found(key, ttl=found.ttl)
             raise ConversationNotFound("Hamsa has no such conversation for this API key")

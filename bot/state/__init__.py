@@ -1,8 +1,8 @@
 """State replicas must share, behind one interface: in-process here, Redis when ``REDIS_URL`` is set.
 
 ``first(key, seconds)`` / ``forget(key)``: de-duplication and one-time guards (``SET NX EX``).
-``read(key)`` / ``fetch_once(key, fetch, budget)``: the conversation cache shared by replicas, and
-single flight across them: one replica asks Hamsa, the others wait for its answer within the budget.
+``fetch_once(key, fetch, budget)``: the conversation cache shared by replicas (read first), and single
+flight across them: one replica asks Hamsa, the others wait for its answer within the budget.
 """
 
 from __future__ import annotations
@@ -28,9 +28,6 @@ class SharedState(Protocol):
     async def first(self, key: str, seconds: float) -> bool: ...
 
     async def forget(self, key: str) -> None: ...
-
-    async def read(self, key: str) -> Fetched | None:
-        """The shared answer for ``key``, or None when no replica has one now."""
 
     async def fetch_once(
         self, key: str, fetch: Callable[[], Awaitable[Fetched]], budget: float, *, fresh: bool = False

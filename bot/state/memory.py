@@ -37,10 +37,6 @@ class MemoryState:
     async def forget(self, key: str) -> None:
         self._keys.pop(key, None)
 
-    async def read(self, key: str) -> Fetched | None:
-        """Nothing beyond the Hamsa client's own cache, in one process."""
-        return None
-
     async def fetch_once(
         self, key: str, fetch: Callable[[], Awaitable[Fetched]], budget: float, *, fresh: bool = False
     ) -> Fetched:

@@ -74,9 +74,6 @@ class ResilientState:
         await self.memory.forget(key)
         await self._either(lambda: self.redis.forget(key), lambda: self.memory.forget(key))
 
-    async def read(self, key: str) -> Fetched | None:
-        return await self._either(lambda: self.redis.read(key), lambda: self.memory.read(key))
-
     async def fetch_once(
         self, key: str, fetch: Callable[[], Awaitable[Fetched]], budget: float, *, fresh: bool = False
     ) -> Fetched:
